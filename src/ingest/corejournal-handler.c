@@ -1,0 +1,246 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* corejournal-handler: turns a crash into a journal record. */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include "cleanup.h"
+#include "collect-config.h"
+#include "export-reader.h"
+#include "export-sink-file.h"
+#include "export-sink-journal.h"
+#include "ingest-backtrace.h"
+#include "input-limits.h"
+
+/* Exit codes a caller can branch on (documented in docs/corejournal-handler.8.md). */
+enum {
+        EXIT_USAGE = 2,      /* bad arguments */
+        EXIT_BAD_INPUT = 65, /* the submitted record is malformed or over a limit */
+        EXIT_DELIVERY = 75,  /* the record could not be delivered */
+};
+
+static const char *arg_journal_socket = NULL;
+static const char *arg_output = NULL;
+static const char *arg_config = NULL;
+static CollectConfig config;
+static const char *arg_proc = "/proc";
+static char namespace_socket[256];
+static bool arg_backtrace = false;
+
+_printf_(1, 2) static void log_error(const char *format, ...) {
+        va_list ap;
+        va_start(ap, format);
+        fputs("corejournal-handler: ", stderr);
+        vfprintf(stderr, format, ap);
+        fputc('\n', stderr);
+        va_end(ap);
+}
+
+static void help(void) {
+        printf("%s [OPTIONS...] --backtrace PID UID GID SIGNAL TIMESTAMP RLIMIT [HOSTNAME [DUMPABLE]]\n\n"
+               "Turn a crash into a journal record (MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1).\n\n"
+               "  -h --help                 Show this help\n"
+               "     --version              Show the version and enabled features\n"
+               "     --backtrace            Read the crash report as an export record on stdin\n"
+               "     --journal-socket=PATH  Deliver to journald listening on PATH\n"
+               "     --namespace=NAME       Deliver to the journald namespace NAME\n"
+               "     --output=FILE          Append the record to FILE as Journal Export Format\n"
+               "                            ('-' for stdout) instead of journald\n"
+               "     --config=FILE          Read only FILE instead of coredump.conf and its drop-ins\n",
+               program_invocation_short_name);
+}
+
+static int parse_argv(int argc, char *argv[]) {
+        enum { ARG_VERSION = 0x100, ARG_BACKTRACE, ARG_JOURNAL_SOCKET, ARG_NAMESPACE, ARG_OUTPUT, ARG_PROC, ARG_CONFIG };
+        static const struct option options[] = {
+                { "help", no_argument, NULL, 'h' },
+                { "version", no_argument, NULL, ARG_VERSION },
+                { "backtrace", no_argument, NULL, ARG_BACKTRACE },
+                { "journal-socket", required_argument, NULL, ARG_JOURNAL_SOCKET },
+                { "namespace", required_argument, NULL, ARG_NAMESPACE },
+                { "output", required_argument, NULL, ARG_OUTPUT },
+                { "proc", required_argument, NULL, ARG_PROC }, /* tests: a fixture /proc tree */
+                { "config", required_argument, NULL, ARG_CONFIG },
+                {},
+        };
+        int c;
+
+        /* '+': stop at the first positional argument, since a script's own argv (which may
+         * hold anything, options included) follows the positional ones. */
+        while ((c = getopt_long(argc, argv, "+h", options, NULL)) >= 0)
+                switch (c) {
+                case 'h':
+                        help();
+                        return 0;
+                case ARG_VERSION:
+                        printf("corejournal %s\n+ZSTD +ELFUTILS +JSON\n", PACKAGE_VERSION);
+                        return 0;
+                case ARG_BACKTRACE:
+                        arg_backtrace = true;
+                        break;
+                case ARG_JOURNAL_SOCKET:
+                        arg_journal_socket = optarg;
+                        break;
+                case ARG_NAMESPACE:
+                        if (export_sink_journal_socket_for_namespace(optarg, namespace_socket, sizeof(namespace_socket)) < 0) {
+                                log_error("invalid journal namespace '%s'", optarg);
+                                return -EINVAL;
+                        }
+                        arg_journal_socket = namespace_socket;
+                        break;
+                case ARG_OUTPUT:
+                        arg_output = optarg;
+                        break;
+                case ARG_PROC:
+                        arg_proc = optarg;
+                        break;
+                case ARG_CONFIG:
+                        arg_config = optarg;
+                        break;
+                case '?':
+                        return -EINVAL;
+                default:
+                        abort();
+                }
+        return 1;
+}
+
+static void config_donep(CollectConfig **c) {
+        collect_config_done(*c);
+}
+
+/* Reads coredump.conf (or --config); problems are logged and defaults kept. */
+static int load_config(void) {
+        _cleanup_(collect_config_diagnostics_done) CollectConfigDiagnostics diag = {};
+        int r;
+
+        r = collect_config_load(AT_FDCWD, arg_config, &diag, &config);
+        for (size_t i = 0; i < diag.n_messages; i++)
+                log_error("warning: %s", diag.messages[i]);
+        if (diag.n_suppressed > 0)
+                log_error("warning: %zu more configuration problems not shown", diag.n_suppressed);
+        if (r < 0) {
+                log_error("cannot read configuration %s: %s", arg_config ?: "", strerror(-r));
+                return r;
+        }
+        /* The command line wins over the configuration. */
+        if (!arg_output)
+                arg_output = config.export_file;
+        if (!arg_journal_socket)
+                arg_journal_socket = config.journal_socket;
+        return 0;
+}
+
+static int deliver(const ExportRecord *record) {
+        int r;
+
+        if (arg_output) {
+                r = export_sink_file_append(arg_output, record);
+                if (r < 0)
+                        log_error("cannot append the record to %s: %s", arg_output, strerror(-r));
+                return r;
+        }
+
+        r = export_sink_journal_send(arg_journal_socket, record);
+        if (r == -ENOENT || r == -ECONNREFUSED)
+                log_error("cannot deliver the record: no journald listens on %s",
+                          arg_journal_socket ?: JOURNAL_SOCKET_DEFAULT);
+        else if (r < 0)
+                log_error("cannot deliver the record to %s: %s",
+                          arg_journal_socket ?: JOURNAL_SOCKET_DEFAULT, strerror(-r));
+        return r;
+}
+
+static const ExportLimits submission_limits = {
+        .field_size_max = BACKTRACE_INPUT_FIELD_SIZE_MAX,
+        .record_size_max = BACKTRACE_INPUT_RECORD_SIZE_MAX,
+        .fields_max = BACKTRACE_INPUT_FIELDS_MAX,
+};
+
+static int run_backtrace(int argc, char *const *argv) {
+        _cleanup_(export_record_freep) ExportRecord *submitted = NULL, *record = NULL;
+        _cleanup_(export_reader_freep) ExportReader *reader = NULL;
+        _cleanup_(closep) int proc_fd = -EBADF;
+        BacktraceArgs args;
+        BacktraceReport report;
+        char error[512];
+        int r;
+
+        r = ingest_backtrace_parse_args(argc, argv, &args, error, sizeof(error));
+        if (r < 0) {
+                log_error("%s", error);
+                return EXIT_USAGE;
+        }
+        if (args.n_ignored > 0)
+                log_error("warning: ignoring %zu argument%s after DUMPABLE", args.n_ignored, args.n_ignored == 1 ? "" : "s");
+
+        /* The whole submission is parsed before anything is sent: a malformed one sends nothing. */
+        if (fcntl(STDIN_FILENO, F_GETFD) >= 0) {
+                r = export_reader_new_fd(STDIN_FILENO, &submission_limits, EXPORT_READER_EOF_ENDS_RECORD, &reader);
+                if (r < 0) {
+                        log_error("cannot read stdin: %s", strerror(-r));
+                        return EXIT_FAILURE;
+                }
+                r = export_reader_next(reader, &submitted);
+                if (r < 0) {
+                        log_error("malformed record on stdin: %s", export_reader_error(reader));
+                        return EXIT_BAD_INPUT;
+                }
+                if (r == 0)
+                        log_error("warning: no record on stdin, sending the crash without one");
+                const char *names;
+                size_t n = export_reader_dropped(reader, &names);
+                if (n > 0)
+                        log_error("warning: dropped %zu field%s reserved for journald from the submission: %s%s",
+                                  n, n == 1 ? "" : "s", names, n > 8 ? ",..." : "");
+                if (r > 0) {
+                        _cleanup_(export_record_freep) ExportRecord *extra = NULL;
+                        int k = export_reader_next(reader, &extra);
+                        if (k != 0)
+                                log_error("warning: ignoring input after the first record on stdin");
+                }
+        }
+
+        proc_fd = open(arg_proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0) {
+                log_error("cannot open %s: %m", arg_proc);
+                return EXIT_FAILURE;
+        }
+
+        r = ingest_backtrace_build(&args, submitted, proc_fd, &record, &report);
+        if (r < 0) {
+                log_error("cannot build the record: %s", strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (report.replaced[0])
+                log_error("warning: kept derived values over submitted ones for %s", report.replaced);
+
+        r = deliver(record);
+        return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
+}
+
+int main(int argc, char *argv[]) {
+        _cleanup_(config_donep) CollectConfig *config_cleanup = &config;
+        int r;
+
+        r = parse_argv(argc, argv);
+        if (r < 0)
+                return EXIT_USAGE;
+        if (r == 0)
+                return EXIT_SUCCESS;
+        if (load_config() < 0)
+                return EXIT_USAGE;
+
+        if (arg_backtrace)
+                return run_backtrace(argc - optind, argv + optind);
+
+        log_error("no mode given: use --backtrace (kernel capture is set up through core_pattern)");
+        return EXIT_USAGE;
+}

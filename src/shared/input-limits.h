@@ -1,0 +1,52 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Named hard limits on every size that untrusted input controls (documented in docs/LIMITS.md). */
+#pragma once
+
+#include <stdint.h>
+
+#define KIB ((uint64_t) 1024)
+#define MIB (KIB * 1024)
+#define GIB (MIB * 1024)
+
+/* Journal field names: A-Z, 0-9, '_', not starting with a digit, at most this long. */
+#define EXPORT_FIELD_NAME_MAX 64
+
+/* journald's own ceilings (DATA_SIZE_MAX, ENTRY_SIZE_MAX, fields per entry). */
+#define JOURNAL_DATA_SIZE_MAX (768 * MIB)
+#define JOURNAL_ENTRY_SIZE_MAX (770 * MIB)
+#define JOURNAL_FIELDS_MAX 1024
+
+/* What a --backtrace submission on stdin may carry. */
+#define BACKTRACE_INPUT_FIELD_SIZE_MAX (64 * MIB)
+#define BACKTRACE_INPUT_RECORD_SIZE_MAX (64 * MIB)
+#define BACKTRACE_INPUT_FIELDS_MAX 1000
+
+/* A /proc file read for context; longer contents are cut here. */
+#define PROC_FILE_SIZE_MAX (4 * MIB)
+
+/* Payload that goes in one datagram before the sealed-memfd path is taken. */
+#define JOURNAL_DATAGRAM_SIZE_MAX (200 * KIB)
+
+/* How long a send to journald may block on a full socket before it counts as failed. */
+#define JOURNAL_SEND_TIMEOUT_USEC (10 * 1000 * 1000)
+
+/* coredump.conf and its drop-ins: one logical line, continuations included (systemd allows 1M). */
+#define CONFIG_LINE_MAX (64 * 1024)
+/* coredump.conf and its drop-ins: one file; a larger file is ignored as a whole. */
+#define CONFIG_FILE_SIZE_MAX (1024 * 1024)
+/* coredump.conf.d drop-in files read, over all search directories together. */
+#define CONFIG_DROPINS_MAX 256
+/* Configuration diagnostics kept for the caller to log; further ones are only counted. */
+#define CONFIG_DIAGNOSTICS_MAX 64
+/* COREDUMP_COMM: bytes of the escaped name with its NUL (systemd's COMM_MAX_LEN); longer ends in "...". */
+#define PROC_COMM_ESCAPED_MAX 128
+/* COREDUMP_ENVIRON: escaped size at which the field is left out (systemd's ENVIRONMENT_BLOCK_MAX). */
+#define PROC_ENVIRON_SIZE_MAX (5 * MIB)
+/* COREDUMP_OPEN_FDS: descriptors listed; the list stops after this many. */
+#define PROC_OPEN_FDS_MAX 4096
+/* COREDUMP_OPEN_FDS: bytes of the whole field; the list stops before the entry that would pass it. */
+#define PROC_OPEN_FDS_SIZE_MAX (4 * MIB)
+/* One /proc/PID/fdinfo/N file; longer contents are cut here. */
+#define PROC_FDINFO_SIZE_MAX (64 * KIB)
+/* Parent processes walked to find a container's leader for COREDUMP_CONTAINER_CMDLINE. */
+#define PROC_ANCESTORS_MAX 1024

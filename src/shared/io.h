@@ -1,0 +1,27 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+/* Whole-buffer reads and writes on file descriptors, with size caps. */
+#pragma once
+
+#include <stddef.h>
+#include <stdint.h>
+#include <sys/types.h>
+
+/* Writes all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
+int io_write_all(int fd, const void *buf, size_t size);
+
+/* Reads up to size bytes, stopping early only at EOF. Returns bytes read or -errno. */
+ssize_t io_read_full(int fd, void *buf, size_t size);
+
+/* Reads fd to EOF into a NUL-terminated buffer. Returns 0 when the whole content fit in max
+ * bytes, 1 when it was cut at max (the first max bytes are returned), or -errno. */
+int io_read_all(int fd, size_t max, char **ret, size_t *ret_size);
+
+/* Like io_read_all() for a file opened relative to dir_fd (O_NOFOLLOW is not implied). */
+int io_read_file_at(int dir_fd, const char *path, size_t max, char **ret, size_t *ret_size);
+
+/* Reads /proc/sys/kernel/random/boot_id (or the given file) as 32 hex digits. */
+int io_read_boot_id(char ret[static 33]);
+
+/* Current CLOCK_REALTIME / CLOCK_MONOTONIC in microseconds. */
+uint64_t io_now_realtime_usec(void);
+uint64_t io_now_monotonic_usec(void);

@@ -1,0 +1,109 @@
+# SPDX-License-Identifier: LGPL-2.1-or-later
+# Shared helpers for the root suite. Every test sources this file; it borrows global state
+# (sysctls, journald instances) and gives it back on every exit path.
+set -euo pipefail
+
+CJ_HANDLER=${CJ_HANDLER:?CJ_HANDLER must point at the built corejournal-handler}
+CJ_BUILD_DIR=${CJ_BUILD_DIR:-$(dirname "$(dirname "$CJ_HANDLER")")}
+CJ_SOURCE_DIR=${CJ_SOURCE_DIR:-$(cd "$(dirname "${BASH_SOURCE[0]}")/../.." && pwd)}
+CJ_LOCK=/run/corejournal-test.lock
+
+_cj_cleanups=()
+_cj_failed=0
+
+# Runs the registered cleanups, last first; installed as the EXIT trap.
+_cj_exit() {
+        local rc=$?
+        local i
+        for ((i = ${#_cj_cleanups[@]} - 1; i >= 0; i--)); do
+                eval "${_cj_cleanups[$i]}" || true
+        done
+        exit "$rc"
+}
+trap _cj_exit EXIT
+trap 'exit 130' INT TERM
+
+cj_on_exit() { _cj_cleanups+=("$1"); }
+
+cj_skip() { echo "SKIP: $*"; exit 77; }
+cj_fail() { echo "FAIL: $*" >&2; exit 1; }
+cj_pass() { echo "ok - $*"; }
+
+cj_require_root() {
+        [ "$(id -u)" = 0 ] || cj_skip "needs root (real kernel and journald)"
+}
+
+cj_require_cmd() {
+        local c
+        for c in "$@"; do
+                command -v "$c" >/dev/null 2>&1 || cj_skip "needs $c"
+        done
+}
+
+# A scratch directory removed at exit.
+cj_tmpdir() {
+        CJ_TMP=$(mktemp -d /tmp/cj-test.XXXXXX)
+        cj_on_exit "rm -rf '$CJ_TMP'"
+}
+
+# Starts a private journald namespace; sets CJ_NS and CJ_NS_SOCKET. Stopped by PID at exit and
+# its journal files removed.
+cj_journald_start() {
+        CJ_NS=${1:-cjtest$$x$RANDOM}
+        local machine_id
+        machine_id=$(cat /etc/machine-id)
+        /lib/systemd/systemd-journald "$CJ_NS" >/dev/null 2>&1 &
+        local pid=$!
+        cj_on_exit "cj_journald_stop $pid '$CJ_NS' '$machine_id'"
+        CJ_NS_SOCKET=/run/systemd/journal.$CJ_NS/socket
+        local i
+        for i in $(seq 100); do
+                [ -S "$CJ_NS_SOCKET" ] && return 0
+                sleep 0.05
+        done
+        cj_fail "journald namespace $CJ_NS did not start"
+}
+
+cj_journald_stop() {
+        local pid=$1 ns=$2 machine_id=$3
+        kill "$pid" 2>/dev/null || true
+        wait "$pid" 2>/dev/null || true
+        rm -rf "/var/log/journal/$machine_id.$ns" "/run/log/journal/$machine_id.$ns" "/run/systemd/journal.$ns"
+}
+
+# journalctl on the private namespace, after journald has flushed what it received.
+cj_journalctl() {
+        journalctl --namespace="$CJ_NS" --no-pager "$@"
+}
+
+# Waits until a match in the namespace returns at least N entries (default 1).
+cj_wait_records() {
+        local match=$1 n=${2:-1} i
+        for i in $(seq 100); do
+                [ "$(cj_journalctl -o export "$match" 2>/dev/null | grep -ac '^__CURSOR=')" -ge "$n" ] && return 0
+                sleep 0.1
+        done
+        cj_fail "expected $n record(s) matching $match in namespace $CJ_NS"
+}
+
+# Takes the global test lock and saves the crash sysctls, restoring them at exit.
+cj_borrow_sysctls() {
+        exec 9>"$CJ_LOCK"
+        flock 9
+        local pattern pipe_limit suid
+        pattern=$(cat /proc/sys/kernel/core_pattern)
+        pipe_limit=$(cat /proc/sys/kernel/core_pipe_limit)
+        suid=$(cat /proc/sys/fs/suid_dumpable)
+        cj_on_exit "cj_restore_sysctls '$pattern' '$pipe_limit' '$suid'"
+}
+
+cj_restore_sysctls() {
+        printf '%s\n' "$1" > /proc/sys/kernel/core_pattern
+        printf '%s\n' "$2" > /proc/sys/kernel/core_pipe_limit
+        printf '%s\n' "$3" > /proc/sys/fs/suid_dumpable
+}
+
+# Compares two files byte for byte, failing with a message.
+cj_assert_same_file() {
+        cmp -s "$1" "$2" || cj_fail "$3: $(cmp "$1" "$2" 2>&1 | head -1)"
+}
