@@ -8,7 +8,7 @@ set -euo pipefail
 
 build_pkgs=(meson ninja-build pkg-config gcc libsystemd-dev libzstd-dev libdw-dev libelf-dev
         libjson-c-dev libacl1-dev)
-test_pkgs=(libcmocka-dev clang python3 systemd-journal-remote zstd acl gdb util-linux)
+test_pkgs=(libcmocka-dev clang python3 systemd-journal-remote zstd acl attr gdb util-linux binutils)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --tests ] && want+=("${test_pkgs[@]}" systemd-coredump)

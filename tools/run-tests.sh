@@ -34,9 +34,23 @@ run_suites() { # BUILD-DIR MESON-SETUP-ARGS... -- MESON-TEST-ARGS...
         while [ $# -gt 0 ] && [ "$1" != -- ]; do setup+=("$1"); shift; done
         [ $# -gt 0 ] && shift
         test=("$@")
-        if [ -d "$dir" ]; then meson setup --reconfigure "$dir" "${setup[@]}" > /dev/null; else meson setup "$dir" "${setup[@]}" > /dev/null; fi
-        ninja -C "$dir" > /dev/null
-        local rc=0
+        local log rc=0
+        log=$(mktemp)
+        if [ -f "$dir/build.ninja" ]; then
+                meson setup --reconfigure "$dir" "${setup[@]}" > "$log" 2>&1 || rc=$?
+        else
+                rm -rf "$dir"
+                meson setup "$dir" "${setup[@]}" > "$log" 2>&1 || rc=$?
+        fi
+        [ $rc = 0 ] && { ninja -C "$dir" > "$log" 2>&1 || rc=$?; }
+        if [ $rc != 0 ]; then
+                cat "$log"
+                rm -f "$log"
+                echo "run-tests: building in $dir failed" >&2
+                failed+=1
+                return 1
+        fi
+        rm -f "$log"
         meson test -C "$dir" --print-errorlogs "${test[@]}" || rc=$?
         tally "$dir"
         return $rc

@@ -7,7 +7,6 @@
 #include <stddef.h>
 #include <stdint.h>
 
-#include "cleanup.h"
 #include "input-limits.h"
 
 /* Where a core is kept (Storage=). */

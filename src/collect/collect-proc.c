@@ -55,8 +55,20 @@ static bool parse_pid(const char *s, size_t n, pid_t *ret) {
         return true;
 }
 
+/* A descriptor number as /proc/PID/fd names it: decimal without leading zeros. */
+static bool parse_fd(const char *name, int *ret) {
+        pid_t v;
+
+        if (name[0] == '0' && name[1] != 0)
+                return false;
+        if (!parse_pid(name, strlen(name), &v))
+                return false;
+        *ret = v;
+        return true;
+}
+
 int collect_proc_parse_stat(const char *content, size_t size, CollectProcIdentity *ret) {
-        const char *open, *close, *p, *end = content + size;
+        const char *lparen, *rparen, *p, *end = content + size;
         struct {
                 const char *s;
                 size_t n;
@@ -66,15 +78,15 @@ int collect_proc_parse_stat(const char *content, size_t size, CollectProcIdentit
 
         /* "PID (COMM) STATE PPID ..." where COMM is any bytes, parentheses and newlines included:
          * only the last ')' ends it. */
-        open = memchr(content, '(', size);
-        close = memrchr(content, ')', size);
-        if (!open || !close || close < open || open - content < 2 || open[-1] != ' ')
+        lparen = memchr(content, '(', size);
+        rparen = memrchr(content, ')', size);
+        if (!lparen || !rparen || rparen < lparen || lparen - content < 2 || lparen[-1] != ' ')
                 return -EBADMSG;
-        if (!parse_pid(content, (size_t) (open - 1 - content), &pid) || pid <= 0)
+        if (!parse_pid(content, (size_t) (lparen - 1 - content), &pid) || pid <= 0)
                 return -EBADMSG;
 
         /* Fields 3 (state) to 22 (starttime), separated by spaces. */
-        p = close + 1;
+        p = rparen + 1;
         for (size_t i = 0; i < ELEMENTSOF(tok); i++) {
                 if (p >= end || *p != ' ')
                         return -EBADMSG;
@@ -89,13 +101,13 @@ int collect_proc_parse_stat(const char *content, size_t size, CollectProcIdentit
         if (!parse_pid(tok[1].s, tok[1].n, &ppid) || !parse_u64(tok[19].s, tok[19].n, &start))
                 return -EBADMSG;
 
-        size_t comm_len = (size_t) (close - open - 1);
+        size_t comm_len = (size_t) (rparen - lparen - 1);
         if (comm_len > sizeof(ret->comm) - 1)
                 comm_len = sizeof(ret->comm) - 1;
         ret->pid = pid;
         ret->ppid = ppid;
         ret->start_time_ticks = start;
-        memcpy(ret->comm, open + 1, comm_len);
+        memcpy(ret->comm, lparen + 1, comm_len);
         ret->comm[comm_len] = 0;
         return 0;
 }
@@ -666,7 +678,7 @@ static int add_open_fds(int pid_fd, ExportRecord *record) {
          * lowest ones; sorting makes fixture trees read the same way. */
         for (;;) {
                 struct dirent *de;
-                pid_t fd;
+                int fd;
 
                 errno = 0;
                 de = readdir(d);
@@ -675,7 +687,7 @@ static int add_open_fds(int pid_fd, ExportRecord *record) {
                                 return fatal_only(negative_errno()); /* the process went away */
                         break;
                 }
-                if (!parse_pid(de->d_name, strlen(de->d_name), &fd) || (de->d_name[0] == '0' && de->d_name[1]))
+                if (!parse_fd(de->d_name, &fd))
                         continue;
                 fds[n_fds++] = fd;
                 if (n_fds >= PROC_OPEN_FDS_MAX)

@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/prctl.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -17,6 +18,8 @@
 #include "export-sink-file.h"
 #include "export-sink-journal.h"
 #include "ingest-backtrace.h"
+#include "ingest-kernel.h"
+#include "ingest-store.h"
 #include "input-limits.h"
 
 /* Exit codes a caller can branch on (documented in docs/corejournal-handler.8.md). */
@@ -33,18 +36,24 @@ static CollectConfig config;
 static const char *arg_proc = "/proc";
 static char namespace_socket[256];
 static bool arg_backtrace = false;
+static int kmsg_fd = -EBADF; /* kernel mode: stderr is /dev/null, so errors go to the kernel log */
 
 _printf_(1, 2) static void log_error(const char *format, ...) {
+        char line[1024];
         va_list ap;
+
         va_start(ap, format);
-        fputs("corejournal-handler: ", stderr);
-        vfprintf(stderr, format, ap);
-        fputc('\n', stderr);
+        (void) vsnprintf(line, sizeof(line), format, ap);
         va_end(ap);
+        fprintf(stderr, "corejournal-handler: %s\n", line);
+        if (kmsg_fd >= 0)
+                (void) dprintf(kmsg_fd, "<3>corejournal-handler[%d]: %s\n", (int) getpid(), line);
 }
 
 static void help(void) {
-        printf("%s [OPTIONS...] --backtrace PID UID GID SIGNAL TIMESTAMP RLIMIT [HOSTNAME [DUMPABLE]]\n\n"
+        printf("%s [OPTIONS...] --backtrace PID UID GID SIGNAL TIMESTAMP RLIMIT [HOSTNAME [DUMPABLE]]\n"
+               "%s [OPTIONS...] PID UID GID SIGNAL TIMESTAMP RLIMIT [HOSTNAME [DUMPABLE [PIDFD [TID]]]]\n"
+               "        (from kernel.core_pattern=|/path/to/corejournal-handler %s)\n\n"
                "Turn a crash into a journal record (MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1).\n\n"
                "  -h --help                 Show this help\n"
                "     --version              Show the version and enabled features\n"
@@ -54,7 +63,7 @@ static void help(void) {
                "     --output=FILE          Append the record to FILE as Journal Export Format\n"
                "                            ('-' for stdout) instead of journald\n"
                "     --config=FILE          Read only FILE instead of coredump.conf and its drop-ins\n",
-               program_invocation_short_name);
+               program_invocation_short_name, program_invocation_short_name, KERNEL_PATTERN_ARGS);
 }
 
 static int parse_argv(int argc, char *argv[]) {
@@ -226,9 +235,64 @@ static int run_backtrace(int argc, char *const *argv) {
         return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 
+/* The kernel starts pipe helpers with fds 1 and 2 closed: fill them before anything opens a
+ * file that could land there and receive stray output. */
+static void ensure_std_fds(void) {
+        for (int fd = 0; fd <= 2; fd++)
+                if (fcntl(fd, F_GETFD) < 0)
+                        (void) open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
+}
+
+static int run_kernel(int argc, char *const *argv) {
+        _cleanup_(ingest_kernel_crash_done) KernelCrash crash = { .pidfd = -EBADF };
+        _cleanup_(closep) int proc_fd = -EBADF;
+        KernelArgs args;
+        IngestStoreReport report;
+        char error[512];
+        int r;
+
+        /* Our own crash must not come back to us. */
+        (void) prctl(PR_SET_DUMPABLE, 0);
+        kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
+
+        r = ingest_kernel_parse_args(argc, argv, &args, error, sizeof(error));
+        if (r < 0) {
+                log_error("%s", error);
+                return EXIT_USAGE;
+        }
+
+        proc_fd = open(arg_proc, O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (proc_fd < 0) {
+                log_error("cannot open %s: %m", arg_proc);
+                return EXIT_FAILURE;
+        }
+
+        r = ingest_kernel_gather(&args, proc_fd, &crash);
+        if (r < 0) {
+                log_error("cannot collect the context of process %d: %s", (int) args.pid, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (crash.context_skipped)
+                log_error("warning: process %d: no /proc context: %s", (int) args.pid, crash.context_skipped);
+
+        /* Consumes the core from stdin and closes it at EOF, which releases the crasher. */
+        r = ingest_store_core(&crash, &config, STDIN_FILENO, &report);
+        if (r < 0) {
+                log_error("cannot read the core of process %d: %s", (int) args.pid, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (report.problem[0])
+                log_error("process %d: %s", (int) args.pid, report.problem);
+
+        r = deliver(crash.record);
+        return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
+}
+
 int main(int argc, char *argv[]) {
         _cleanup_(config_donep) CollectConfig *config_cleanup = &config;
         int r;
+
+        ensure_std_fds();
 
         r = parse_argv(argc, argv);
         if (r < 0)
@@ -240,7 +304,9 @@ int main(int argc, char *argv[]) {
 
         if (arg_backtrace)
                 return run_backtrace(argc - optind, argv + optind);
+        if (argc - optind >= 6)
+                return run_kernel(argc - optind, argv + optind);
 
-        log_error("no mode given: use --backtrace (kernel capture is set up through core_pattern)");
+        log_error("expected the kernel's arguments (%s) or --backtrace; see --help", KERNEL_PATTERN_ARGS);
         return EXIT_USAGE;
 }

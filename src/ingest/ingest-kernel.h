@@ -25,3 +25,33 @@ typedef struct KernelArgs {
 /* Parses the kernel's argv (after the program name). The first six are required, the rest
  * optional, as older kernels lack %F. On -EINVAL error holds one line. */
 int ingest_kernel_parse_args(int argc, char *const *argv, KernelArgs *ret, char *error, size_t error_size);
+
+#include <stdbool.h>
+
+#include "collect-pidfd.h"
+#include "export-record.h"
+
+/* A kernel crash being processed: what is known before the core is read. */
+typedef struct KernelCrash {
+        KernelArgs args;
+        int pidfd;                  /* owned; -EBADF when none could be had */
+        bool have_info;
+        CollectPidfdInfo info;      /* taken while the crasher was parked */
+        bool context_verified;      /* /proc context read and the pidfd still alive after */
+        const char *context_skipped; /* why the context is missing, when it is */
+        int at_secure;              /* from auxv: 1, 0, or -1 unknown */
+        bool allow_user_read;       /* the crashing user may get a read ACL on the core */
+        ExportRecord *record;       /* owned */
+} KernelCrash;
+
+void ingest_kernel_crash_done(KernelCrash *c);
+
+/* Takes the pidfd (from %F, or opened by PID), checks it names args->pid, reads its identity
+ * and the /proc context below proc_fd, then checks the process is still the same one. Builds
+ * the record's identity, argv and context fields. Returns 0 (with context_skipped set when the
+ * context could not be verified: the record then has only what the kernel said), or -ENOMEM. */
+int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret);
+
+/* Whether uid is a regular user who may be granted read access to their own core: not root, a
+ * system user, a dynamic user or nobody (systemd's rules). */
+bool ingest_kernel_uid_is_regular(uid_t uid);

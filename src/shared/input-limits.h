@@ -50,3 +50,9 @@
 #define PROC_FDINFO_SIZE_MAX (64 * KIB)
 /* Parent processes walked to find a container's leader for COREDUMP_CONTAINER_CMDLINE. */
 #define PROC_ANCESTORS_MAX 1024
+/* ELF core stream: program headers read from the head (e_phnum, or section 0's sh_info with PN_XNUM). */
+#define CORE_PHDRS_MAX 65536
+/* ELF core stream: bytes of the PT_NOTE segment kept in memory for the stack trace step. */
+#define CORE_NOTE_SIZE_MAX (16 * MIB)
+/* Stored core file name (NAME_MAX); the escaped comm is cut, never inside an escape, to fit. */
+#define CORE_FILENAME_MAX 255

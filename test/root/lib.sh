@@ -107,3 +107,32 @@ cj_restore_sysctls() {
 cj_assert_same_file() {
         cmp -s "$1" "$2" || cj_fail "$3: $(cmp "$1" "$2" 2>&1 | head -1)"
 }
+
+# Points core_pattern at a copy of the handler under a short path (the pattern is cut at 127
+# characters), with the given configuration file. Needs cj_borrow_sysctls and cj_tmpdir first.
+# Sets CJ_PATTERN_HANDLER.
+cj_use_handler() {
+        local conf=$1
+        CJ_PATTERN_HANDLER=$CJ_TMP/h
+        cp "$CJ_HANDLER" "$CJ_PATTERN_HANDLER"
+        local pattern="|$CJ_PATTERN_HANDLER --config=$conf %P %u %g %s %t %c %h %d %F %I"
+        [ ${#pattern} -le 127 ] || cj_fail "core_pattern too long (${#pattern}): $pattern"
+        printf '%s\n' "$pattern" > /proc/sys/kernel/core_pattern
+        [ "$(cat /proc/sys/kernel/core_pattern)" = "$pattern" ] || cj_fail "core_pattern not taken"
+}
+
+# Runs a command that must die of a signal with a core; prints its PID. Extra environment for
+# the command goes before it (env VAR=x ...).
+cj_crash() {
+        local rc=0 pid
+        "$@" > /dev/null 2>&1 &
+        pid=$!
+        wait $pid || rc=$?
+        [ $rc -gt 128 ] || cj_fail "'$*' exited $rc instead of crashing"
+        echo $pid
+}
+
+# The journal directory of the private namespace, for coredumpctl --directory.
+cj_ns_journal_dir() {
+        echo "/var/log/journal/$(cat /etc/machine-id).$CJ_NS"
+}

@@ -583,6 +583,8 @@ static void test_fixture_dropins(void **state) {
         assert_int_equal(c.storage, COREDUMP_STORAGE_JOURNAL);
         assert_true(c.max_use == 5 * GIB);
         assert_true(c.enter_namespace);
+        /* /usr/lib's 01-vendor-first before /etc's 05-early: order by name, not by directory */
+        assert_true(c.journal_size_max == 10 * MIB);
         /* 05-early then 15-runtime (/run) */
         assert_true(c.external_size_max == 2 * GIB);
         assert_true(c.journal_size_max == 10 * MIB);

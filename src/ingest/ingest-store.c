@@ -1,0 +1,215 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/mman.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include "backtrace-message.h"
+#include "collect-space.h"
+#include "collect-storage.h"
+#include "ingest-store.h"
+#include "io.h"
+
+/* Opens (creating it 0755 if missing) the storage directory without following symlinks. */
+static int open_storage_dir(const char *path) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+                return fd >= 0 ? fd : negative_errno();
+        if (mkdir(path, 0755) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd >= 0 ? fd : negative_errno();
+}
+
+/* Embeds the sealed memfd's content as the binary COREDUMP= field. */
+static int embed_core(ExportRecord *record, int memfd, uint64_t size) {
+        if (size == 0)
+                return export_record_append(record, "COREDUMP", "", 0);
+        void *p = mmap(NULL, (size_t) size, PROT_READ, MAP_PRIVATE, memfd, 0);
+        if (p == MAP_FAILED)
+                return negative_errno();
+        int r = export_record_append(record, "COREDUMP", p, (size_t) size);
+        (void) munmap(p, (size_t) size);
+        return r;
+}
+
+/* The COREJOURNAL_CORE_NOT_STORED= values: stable tokens for queries and metrics. */
+static const char *not_stored_token(CollectStorageReason reason) {
+        static const char *const table[_COLLECT_STORAGE_REASON_MAX] = {
+                [COLLECT_STORAGE_REASON_STORAGE_NONE] = "storage-none",
+                [COLLECT_STORAGE_REASON_EXTERNAL_SIZE_MAX] = "external-size-max",
+                [COLLECT_STORAGE_REASON_JOURNAL_SIZE_MAX] = "journal-size-max",
+                [COLLECT_STORAGE_REASON_PROCESS_SIZE_MAX] = "process-size-max",
+                [COLLECT_STORAGE_REASON_MAX_USE] = "max-use",
+                [COLLECT_STORAGE_REASON_KEEP_FREE] = "keep-free",
+                [COLLECT_STORAGE_REASON_DISK_FULL] = "disk-full",
+                [COLLECT_STORAGE_REASON_EXISTS] = "file-exists",
+                [COLLECT_STORAGE_REASON_CREATE_FAILED] = "create-failed",
+                [COLLECT_STORAGE_REASON_WRITE_FAILED] = "write-failed",
+                [COLLECT_STORAGE_REASON_LINK_FAILED] = "link-failed",
+        };
+        if (reason <= 0 || reason >= _COLLECT_STORAGE_REASON_MAX)
+                return NULL;
+        return table[reason];
+}
+
+static int add_outcome(ExportRecord *record, const CollectStorageResult *res, const char *storage_dir, bool rlimit_refused) {
+        int r;
+
+        r = export_record_appendf(record, "COREJOURNAL_CORE_SIZE", "%" PRIu64, res->received);
+        if (r >= 0 && res->expected_size > 0)
+                r = export_record_appendf(record, "COREJOURNAL_CORE_EXPECTED_SIZE", "%" PRIu64, res->expected_size);
+        if (r >= 0 && res->truncated)
+                r = export_record_append_string(record, "COREDUMP_TRUNCATED", "1");
+        if (r >= 0 && res->stored && res->filename) {
+                _cleanup_(freep) char *path = NULL;
+                if (asprintf(&path, "%s/%s", storage_dir, res->filename) < 0)
+                        return -ENOMEM;
+                r = export_record_append_string(record, "COREDUMP_FILENAME", path);
+        }
+        if (r >= 0 && res->stored)
+                r = export_record_appendf(record, "COREJOURNAL_CORE_STORED_SIZE", "%" PRIu64, res->file_size);
+        if (r >= 0 && res->stored)
+                r = export_record_appendf(record, "COREJOURNAL_CORE_DISK_BYTES", "%" PRIu64, res->written);
+        if (r >= 0 && rlimit_refused)
+                r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED", "rlimit");
+        else if (r >= 0 && !res->stored && not_stored_token(res->reason))
+                r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED", not_stored_token(res->reason));
+        if (r >= 0)
+                r = export_record_appendf(record, "COREJOURNAL_CORE_READ_USEC", "%" PRIu64, res->read_usec);
+        if (r >= 0)
+                r = export_record_appendf(record, "COREJOURNAL_CORE_FINISH_USEC", "%" PRIu64, res->finish_usec);
+        return r;
+}
+
+int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_fd, IngestStoreReport *ret) {
+        _cleanup_(collect_storage_result_done) CollectStorageResult res = { .memfd = -EBADF };
+        _cleanup_(closep) int input = core_fd, dir_fd = -EBADF;
+        _cleanup_(freep) char *filename = NULL, *why = NULL, *message = NULL;
+        IngestStoreReport report = {};
+        ExportRecord *record = crash->record;
+        const KernelArgs *a = &crash->args;
+        CollectStorageParams p;
+        CollectSpaceAdmission space;
+        CollectStorageXattrs xattrs;
+        char boot_id[33];
+        bool rlimit_refused = false;
+        int r;
+
+        collect_storage_params_init(&p);
+        p.storage = config->storage;
+        p.compress = config->compress;
+        p.process_size_max = config->process_size_max;
+        p.external_size_max = config->external_size_max;
+        p.journal_size_max = config->journal_size_max;
+
+        /* As systemd: an RLIMIT_CORE below a page means the process asked for no core; a larger
+         * one caps how much is kept. */
+        long page = sysconf(_SC_PAGESIZE);
+        if (a->rlimit < (uint64_t) (page > 0 ? page : 4096)) {
+                p.storage = COREDUMP_STORAGE_NONE;
+                rlimit_refused = true;
+                (void) snprintf(report.problem, sizeof(report.problem),
+                                "Resource limits disable core dumping for process %d (%s).", (int) a->pid,
+                                export_record_get_string(record, "COREDUMP_COMM") ?: "n/a");
+        } else if (a->rlimit < p.process_size_max)
+                p.process_size_max = a->rlimit;
+
+        if (p.storage == COREDUMP_STORAGE_EXTERNAL) {
+                dir_fd = open_storage_dir(config->storage_dir);
+                r = dir_fd < 0 ? dir_fd : io_read_boot_id(boot_id);
+                if (r >= 0)
+                        r = collect_storage_make_filename(export_record_get_string(record, "COREDUMP_COMM") ?: "n/a",
+                                                          a->uid, boot_id, a->pid, a->timestamp_sec * 1000000,
+                                                          p.compress, &filename);
+                uint64_t usage = 0;
+                if (r >= 0)
+                        r = collect_space_usage(dir_fd, &usage, NULL);
+                if (r >= 0)
+                        r = collect_space_admit(dir_fd, config->max_use, config->keep_free, usage, &space);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0) {
+                        (void) snprintf(report.problem, sizeof(report.problem),
+                                        "cannot use the storage directory %s: %s; the core is not stored",
+                                        config->storage_dir, strerror(-r));
+                        p.storage = COREDUMP_STORAGE_NONE;
+                } else {
+                        xattrs = (CollectStorageXattrs) {
+                                .pid = export_record_get_string(record, "COREDUMP_PID"),
+                                .uid = export_record_get_string(record, "COREDUMP_UID"),
+                                .gid = export_record_get_string(record, "COREDUMP_GID"),
+                                .signal = export_record_get_string(record, "COREDUMP_SIGNAL"),
+                                .timestamp = export_record_get_string(record, "COREDUMP_TIMESTAMP"),
+                                .rlimit = export_record_get_string(record, "COREDUMP_RLIMIT"),
+                                .hostname = export_record_get_string(record, "COREDUMP_HOSTNAME"),
+                                .comm = export_record_get_string(record, "COREDUMP_COMM"),
+                                .exe = export_record_get_string(record, "COREDUMP_EXE"),
+                        };
+                        p.space = &space;
+                        p.dir_fd = dir_fd;
+                        p.filename = filename;
+                        p.xattrs = &xattrs;
+                        p.grant_read = crash->allow_user_read;
+                        p.read_uid = a->uid;
+                }
+        }
+
+        r = collect_storage_save(TAKE_FD(input), &p, NULL, &res);
+        if (r < 0)
+                return r;
+
+        if (p.storage == COREDUMP_STORAGE_JOURNAL && res.stored && res.memfd >= 0) {
+                r = embed_core(record, res.memfd, res.received);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        (void) snprintf(report.problem, sizeof(report.problem),
+                                        "cannot embed the core in the record: %s", strerror(-r));
+        }
+
+        r = add_outcome(record, &res, config->storage_dir, rlimit_refused);
+        if (r < 0)
+                return r;
+
+        if (!report.problem[0]) {
+                r = collect_storage_describe(&res, &why);
+                if (r < 0)
+                        return r;
+                if (why && res.reason != COLLECT_STORAGE_REASON_STORAGE_NONE)
+                        (void) snprintf(report.problem, sizeof(report.problem), "%s", why);
+        }
+        if (report.problem[0]) {
+                r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED_MESSAGE", report.problem);
+                if (r < 0)
+                        return r;
+        }
+
+        /* systemd's wording: a core that was read (kept or not) "dumped core"; one the
+         * process's own limits disabled "terminated abnormally without generating a coredump". */
+        char pid[16], uid[16];
+        (void) snprintf(pid, sizeof(pid), "%d", (int) a->pid);
+        (void) snprintf(uid, sizeof(uid), "%u", (unsigned) a->uid);
+        if (rlimit_refused) {
+                if (asprintf(&message, "Process %s (%s) of user %s terminated abnormally without generating a coredump.",
+                             pid, export_record_get_string(record, "COREDUMP_COMM") ?: "n/a", uid) < 0)
+                        return -ENOMEM;
+        } else {
+                r = backtrace_message_dumped_core(pid, export_record_get_string(record, "COREDUMP_COMM"), uid, NULL, &message);
+                if (r < 0)
+                        return r;
+        }
+        r = export_record_append_string(record, "MESSAGE", message);
+        if (r < 0)
+                return r;
+
+        *ret = report;
+        return 0;
+}
