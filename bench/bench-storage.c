@@ -91,63 +91,64 @@ typedef struct Config {
         bool floor;
 } Config;
 
+typedef struct Sample {
+        uint64_t read_usec, finish_usec, file_size, written;
+} Sample;
+
+/* One save of a fresh stream under configuration c. */
+static int run_once(const Config *c, int dir_fd, Sample *ret) {
+        Sample s = {};
+        pid_t pid = 0;
+        int status, fd = start_writer(&pid);
+        if (fd < 0)
+                return fd;
+
+        if (c->floor) {
+                _cleanup_(freep) uint8_t *buf = malloc(BLOCK);
+                uint64_t t0 = io_now_monotonic_usec();
+                if (!buf)
+                        return -ENOMEM;
+                (void) fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
+                while (read(fd, buf, BLOCK) > 0)
+                        ;
+                close(fd);
+                s.read_usec = io_now_monotonic_usec() - t0;
+        } else {
+                CollectStorageParams p;
+                CollectStorageResult res;
+                collect_storage_params_init(&p);
+                p.storage = c->storage;
+                p.compress = c->compress;
+                p.zstd_level = c->level;
+                p.zstd_workers = c->workers;
+                p.journal_size_max = UINT64_MAX;
+                p.dir_fd = dir_fd;
+                p.filename = "core.bench";
+                int r = collect_storage_save(fd, &p, NULL, &res);
+                if (r < 0) {
+                        fprintf(stderr, "%s: %s\n", c->name, strerror(-r));
+                        return r;
+                }
+                s = (Sample) { res.read_usec, res.finish_usec, res.file_size, res.written };
+                if (c->storage != COREDUMP_STORAGE_NONE && !res.stored)
+                        fprintf(stderr, "%s: not stored (%s)\n", c->name,
+                                collect_storage_reason_to_string(res.reason));
+                collect_storage_result_done(&res);
+                (void) unlinkat(dir_fd, "core.bench", 0);
+        }
+        (void) waitpid(pid, &status, 0);
+        *ret = s;
+        return 0;
+}
+
 static int cmp_u64(const void *a, const void *b) {
         uint64_t x = *(const uint64_t *) a, y = *(const uint64_t *) b;
         return x < y ? -1 : x > y;
 }
 
-static int run(const Config *c, int dir_fd, unsigned repeats) {
-        uint64_t rd[64], fin[64], size = 0, written = 0;
-
-        for (unsigned i = 0; i < repeats; i++) {
-                pid_t pid = 0;
-                int fd = start_writer(&pid);
-                if (fd < 0)
-                        return fd;
-
-                if (c->floor) {
-                        _cleanup_(freep) uint8_t *buf = malloc(BLOCK);
-                        uint64_t t0 = io_now_monotonic_usec();
-                        (void) fcntl(fd, F_SETPIPE_SZ, 1024 * 1024);
-                        while (read(fd, buf, BLOCK) > 0)
-                                ;
-                        close(fd);
-                        rd[i] = io_now_monotonic_usec() - t0;
-                        fin[i] = 0;
-                } else {
-                        CollectStorageParams p;
-                        CollectStorageResult res;
-                        collect_storage_params_init(&p);
-                        p.storage = c->storage;
-                        p.compress = c->compress;
-                        p.zstd_level = c->level;
-                        p.zstd_workers = c->workers;
-                        p.dir_fd = dir_fd;
-                        p.filename = "core.bench";
-                        int r = collect_storage_save(fd, &p, NULL, &res);
-                        if (r < 0) {
-                                fprintf(stderr, "%s: %s\n", c->name, strerror(-r));
-                                return r;
-                        }
-                        rd[i] = res.read_usec;
-                        fin[i] = res.finish_usec;
-                        size = res.file_size;
-                        written = res.written;
-                        if (c->storage != COREDUMP_STORAGE_NONE && !res.stored)
-                                fprintf(stderr, "%s: not stored (%s)\n", c->name,
-                                        collect_storage_reason_to_string(res.reason));
-                        collect_storage_result_done(&res);
-                        (void) unlinkat(dir_fd, "core.bench", 0);
-                }
-                int status;
-                (void) waitpid(pid, &status, 0);
-        }
-        qsort(rd, repeats, sizeof(rd[0]), cmp_u64);
-        qsort(fin, repeats, sizeof(fin[0]), cmp_u64);
-        printf("%-22s read %8.3f s  after-EOF %7.3f s  file %8.1f MiB  on disk %8.1f MiB\n", c->name,
-               rd[repeats / 2] / 1e6, fin[repeats / 2] / 1e6, size / 1048576.0, written / 1048576.0);
-        fflush(stdout);
-        return 0;
+static uint64_t median(uint64_t *v, unsigned n) {
+        qsort(v, n, sizeof(v[0]), cmp_u64);
+        return v[n / 2];
 }
 
 int main(int argc, char **argv) {
@@ -190,11 +191,29 @@ int main(int argc, char **argv) {
                 { "zstd level 3, 0 thr", COREDUMP_STORAGE_EXTERNAL, true, 3, 0 },
                 { "zstd level 3, 1 thr", COREDUMP_STORAGE_EXTERNAL, true, 3, 1 },
                 { "zstd level 3, 2 thr", COREDUMP_STORAGE_EXTERNAL, true, 3, 2 },
-                { "floor again", .floor = true },
         };
-        for (size_t i = 0; i < ELEMENTSOF(configs); i++)
-                if (argc <= 6 || strstr(configs[i].name, argv[6]))
-                        if (run(&configs[i], dir_fd, repeats) < 0)
+        /* Rounds over all configurations, so drift in the machine's state hits each alike. */
+        static Sample samples[ELEMENTSOF(configs)][64];
+        for (unsigned round = 0; round < repeats; round++)
+                for (size_t i = 0; i < ELEMENTSOF(configs); i++) {
+                        if (argc > 6 && !strstr(configs[i].name, argv[6]))
+                                continue;
+                        if (run_once(&configs[i], dir_fd, &samples[i][round]) < 0)
                                 return EXIT_FAILURE;
+                }
+
+        for (size_t i = 0; i < ELEMENTSOF(configs); i++) {
+                uint64_t rd[64], fin[64];
+                if (argc > 6 && !strstr(configs[i].name, argv[6]))
+                        continue;
+                for (unsigned k = 0; k < repeats; k++) {
+                        rd[k] = samples[i][k].read_usec;
+                        fin[k] = samples[i][k].finish_usec;
+                }
+                printf("%-22s to EOF %7.3f s (min %6.3f, max %6.3f)  after EOF %6.3f s  file %7.1f MiB  on disk %7.1f MiB\n",
+                       configs[i].name, median(rd, repeats) / 1e6, rd[0] / 1e6, rd[repeats - 1] / 1e6,
+                       median(fin, repeats) / 1e6, samples[i][0].file_size / 1048576.0,
+                       samples[i][0].written / 1048576.0);
+        }
         return EXIT_SUCCESS;
 }

@@ -10,6 +10,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/prctl.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "cleanup.h"
@@ -18,6 +19,7 @@
 #include "export-sink-file.h"
 #include "export-sink-journal.h"
 #include "ingest-backtrace.h"
+#include "ingest-install.h"
 #include "ingest-kernel.h"
 #include "ingest-store.h"
 #include "input-limits.h"
@@ -36,6 +38,8 @@ static CollectConfig config;
 static const char *arg_proc = "/proc";
 static char namespace_socket[256];
 static bool arg_backtrace = false;
+static enum { INSTALL_NONE, INSTALL_DO, INSTALL_UNDO } arg_install = INSTALL_NONE;
+static const char *arg_state_dir = STATE_DIR;
 static int kmsg_fd = -EBADF; /* kernel mode: stderr is /dev/null, so errors go to the kernel log */
 
 _printf_(1, 2) static void log_error(const char *format, ...) {
@@ -62,12 +66,15 @@ static void help(void) {
                "     --namespace=NAME       Deliver to the journald namespace NAME\n"
                "     --output=FILE          Append the record to FILE as Journal Export Format\n"
                "                            ('-' for stdout) instead of journald\n"
-               "     --config=FILE          Read only FILE instead of coredump.conf and its drop-ins\n",
+               "     --config=FILE          Read only FILE instead of coredump.conf and its drop-ins\n"
+               "     --install              Point kernel.core_pattern at this program (with --config\n"
+               "                            if given), saving the values it replaces\n"
+               "     --uninstall            Restore what --install replaced\n",
                program_invocation_short_name, program_invocation_short_name, KERNEL_PATTERN_ARGS);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_BACKTRACE, ARG_JOURNAL_SOCKET, ARG_NAMESPACE, ARG_OUTPUT, ARG_PROC, ARG_CONFIG };
+        enum { ARG_VERSION = 0x100, ARG_BACKTRACE, ARG_JOURNAL_SOCKET, ARG_NAMESPACE, ARG_OUTPUT, ARG_PROC, ARG_CONFIG, ARG_INSTALL, ARG_UNINSTALL, ARG_STATE_DIR };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -77,6 +84,9 @@ static int parse_argv(int argc, char *argv[]) {
                 { "output", required_argument, NULL, ARG_OUTPUT },
                 { "proc", required_argument, NULL, ARG_PROC }, /* tests: a fixture /proc tree */
                 { "config", required_argument, NULL, ARG_CONFIG },
+                { "install", no_argument, NULL, ARG_INSTALL },
+                { "uninstall", no_argument, NULL, ARG_UNINSTALL },
+                { "state-dir", required_argument, NULL, ARG_STATE_DIR }, /* tests */
                 {},
         };
         int c;
@@ -112,6 +122,15 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_CONFIG:
                         arg_config = optarg;
+                        break;
+                case ARG_INSTALL:
+                        arg_install = INSTALL_DO;
+                        break;
+                case ARG_UNINSTALL:
+                        arg_install = INSTALL_UNDO;
+                        break;
+                case ARG_STATE_DIR:
+                        arg_state_dir = optarg;
                         break;
                 case '?':
                         return -EINVAL;
@@ -235,6 +254,42 @@ static int run_backtrace(int argc, char *const *argv) {
         return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 
+static int run_install(void) {
+        _cleanup_(closep) int sys_fd = -EBADF, state_fd = -EBADF;
+        _cleanup_(freep) char *self = NULL, *config_path = NULL;
+        char error[512] = "";
+        bool changed = true;
+        int r;
+
+        self = realpath("/proc/self/exe", NULL);
+        if (!self) {
+                log_error("cannot resolve this program's path: %m");
+                return EXIT_FAILURE;
+        }
+        if (arg_config && !(config_path = realpath(arg_config, NULL))) {
+                log_error("cannot use configuration %s: %m", arg_config);
+                return EXIT_USAGE;
+        }
+        sys_fd = open("/proc/sys", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (sys_fd < 0 || (mkdir(arg_state_dir, 0755) < 0 && errno != EEXIST) ||
+            (state_fd = open(arg_state_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC)) < 0) {
+                log_error("cannot open /proc/sys or %s: %m", arg_state_dir);
+                return EXIT_FAILURE;
+        }
+
+        if (arg_install == INSTALL_DO)
+                r = ingest_install(sys_fd, state_fd, self, config_path, error, sizeof(error));
+        else
+                r = ingest_uninstall(sys_fd, state_fd, self, &changed, error, sizeof(error));
+        if (r < 0) {
+                log_error("%s", error[0] ? error : strerror(-r));
+                return r == -EINVAL || r == -ENAMETOOLONG ? EXIT_USAGE : EXIT_FAILURE;
+        }
+        if (!changed)
+                log_error("kernel.core_pattern does not point at %s; left alone", self);
+        return EXIT_SUCCESS;
+}
+
 /* The kernel starts pipe helpers with fds 1 and 2 closed: fill them before anything opens a
  * file that could land there and receive stray output. */
 static void ensure_std_fds(void) {
@@ -302,6 +357,8 @@ int main(int argc, char *argv[]) {
         if (load_config() < 0)
                 return EXIT_USAGE;
 
+        if (arg_install != INSTALL_NONE)
+                return run_install();
         if (arg_backtrace)
                 return run_backtrace(argc - optind, argv + optind);
         if (argc - optind >= 6)
