@@ -16,7 +16,7 @@ int ingest_parse_decimal(const char *s, uint64_t max, uint64_t *ret) {
                 if (*p < '0' || *p > '9')
                         return -EINVAL;
                 unsigned d = (unsigned) (*p - '0');
-                if (v > (max - d) / 10)
+                if (d > max || v > (max - d) / 10)
                         return -ERANGE;
                 v = v * 10 + d;
         }
