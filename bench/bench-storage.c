@@ -21,6 +21,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
 #include <sys/wait.h>
 #include <unistd.h>
@@ -93,12 +94,21 @@ typedef struct Config {
 
 typedef struct Sample {
         uint64_t read_usec, finish_usec, file_size, written;
+        uint64_t cpu_usec; /* user + system time of this process (reader and zstd workers) */
 } Sample;
+
+static uint64_t cpu_now(void) {
+        struct rusage ru;
+        (void) getrusage(RUSAGE_SELF, &ru);
+        return (uint64_t) (ru.ru_utime.tv_sec + ru.ru_stime.tv_sec) * 1000000 +
+               (uint64_t) (ru.ru_utime.tv_usec + ru.ru_stime.tv_usec);
+}
 
 /* One save of a fresh stream under configuration c. */
 static int run_once(const Config *c, int dir_fd, Sample *ret) {
         Sample s = {};
         pid_t pid = 0;
+        uint64_t cpu0 = cpu_now();
         int status, fd = start_writer(&pid);
         if (fd < 0)
                 return fd;
@@ -136,6 +146,7 @@ static int run_once(const Config *c, int dir_fd, Sample *ret) {
                 collect_storage_result_done(&res);
                 (void) unlinkat(dir_fd, "core.bench", 0);
         }
+        s.cpu_usec = cpu_now() - cpu0;
         (void) waitpid(pid, &status, 0);
         *ret = s;
         return 0;
@@ -203,16 +214,19 @@ int main(int argc, char **argv) {
                 }
 
         for (size_t i = 0; i < ELEMENTSOF(configs); i++) {
-                uint64_t rd[64], fin[64];
+                uint64_t rd[64], fin[64], cpu[64];
                 if (argc > 6 && !strstr(configs[i].name, argv[6]))
                         continue;
                 for (unsigned k = 0; k < repeats; k++) {
                         rd[k] = samples[i][k].read_usec;
                         fin[k] = samples[i][k].finish_usec;
+                        cpu[k] = samples[i][k].cpu_usec;
                 }
-                printf("%-22s to EOF %7.3f s (min %6.3f, max %6.3f)  after EOF %6.3f s  file %7.1f MiB  on disk %7.1f MiB\n",
-                       configs[i].name, median(rd, repeats) / 1e6, rd[0] / 1e6, rd[repeats - 1] / 1e6,
-                       median(fin, repeats) / 1e6, samples[i][0].file_size / 1048576.0,
+                uint64_t rd_median = median(rd, repeats), fin_median = median(fin, repeats);
+                uint64_t cpu_median = median(cpu, repeats);
+                printf("%-22s to EOF %7.3f s (min %6.3f, max %6.3f)  after EOF %6.3f s  CPU %6.3f s  file %7.1f MiB  on disk %7.1f MiB\n",
+                       configs[i].name, rd_median / 1e6, rd[0] / 1e6, rd[repeats - 1] / 1e6,
+                       fin_median / 1e6, cpu_median / 1e6, samples[i][0].file_size / 1048576.0,
                        samples[i][0].written / 1048576.0);
         }
         return EXIT_SUCCESS;

@@ -11,6 +11,7 @@
 
 #include "cleanup.h"
 #include "collect-config.h"
+#include "collect-compact.h"
 #include "collect-core.h"
 #include "collect-space.h"
 
@@ -61,12 +62,16 @@ typedef struct CollectStorageParams {
         bool grant_read;            /* give read_uid a read ACL: only when the caller judged it
                                      * safe (dumpable 1, no AT_SECURE, uid == euid, gid == egid) */
         uid_t read_uid;
+        /* Any storage: sees the stream to keep a compact core for the stack trace (may be NULL). */
+        CollectCompact *compact;
 } CollectStorageParams;
 
 typedef struct CollectStorageResult {
         uint64_t received;          /* bytes of the stream */
         uint64_t expected_size;     /* from the core's headers, 0 unknown */
         bool truncated;             /* fewer bytes than the headers promise, or the head was cut */
+        bool exceeds_process_size_max; /* max(received, expected_size) > ProcessSizeMax=: systemd
+                                        * makes no stack trace then */
         bool stored;
         CollectStorageReason reason;
         int error;                  /* -errno behind DISK_FULL and the *_FAILED reasons, else 0 */

@@ -19,6 +19,7 @@
 #include "export-sink-file.h"
 #include "export-sink-journal.h"
 #include "ingest-backtrace.h"
+#include "ingest-deliver.h"
 #include "ingest-install.h"
 #include "ingest-kernel.h"
 #include "ingest-store.h"
@@ -38,6 +39,7 @@ static CollectConfig config;
 static const char *arg_proc = "/proc";
 static char namespace_socket[256];
 static bool arg_backtrace = false;
+static bool arg_replay = false;
 static enum { INSTALL_NONE, INSTALL_DO, INSTALL_UNDO } arg_install = INSTALL_NONE;
 static const char *arg_state_dir = STATE_DIR;
 static int kmsg_fd = -EBADF; /* kernel mode: stderr is /dev/null, so errors go to the kernel log */
@@ -69,12 +71,13 @@ static void help(void) {
                "     --config=FILE          Read only FILE instead of coredump.conf and its drop-ins\n"
                "     --install              Point kernel.core_pattern at this program (with --config\n"
                "                            if given), saving the values it replaces\n"
-               "     --uninstall            Restore what --install replaced\n",
+               "     --uninstall            Restore what --install replaced\n"
+               "     --replay               Deliver the records waiting in the spool\n",
                program_invocation_short_name, program_invocation_short_name, KERNEL_PATTERN_ARGS);
 }
 
 static int parse_argv(int argc, char *argv[]) {
-        enum { ARG_VERSION = 0x100, ARG_BACKTRACE, ARG_JOURNAL_SOCKET, ARG_NAMESPACE, ARG_OUTPUT, ARG_PROC, ARG_CONFIG, ARG_INSTALL, ARG_UNINSTALL, ARG_STATE_DIR };
+        enum { ARG_VERSION = 0x100, ARG_BACKTRACE, ARG_JOURNAL_SOCKET, ARG_NAMESPACE, ARG_OUTPUT, ARG_PROC, ARG_CONFIG, ARG_INSTALL, ARG_UNINSTALL, ARG_STATE_DIR, ARG_REPLAY };
         static const struct option options[] = {
                 { "help", no_argument, NULL, 'h' },
                 { "version", no_argument, NULL, ARG_VERSION },
@@ -85,6 +88,7 @@ static int parse_argv(int argc, char *argv[]) {
                 { "proc", required_argument, NULL, ARG_PROC }, /* tests: a fixture /proc tree */
                 { "config", required_argument, NULL, ARG_CONFIG },
                 { "install", no_argument, NULL, ARG_INSTALL },
+                { "replay", no_argument, NULL, ARG_REPLAY },
                 { "uninstall", no_argument, NULL, ARG_UNINSTALL },
                 { "state-dir", required_argument, NULL, ARG_STATE_DIR }, /* tests */
                 {},
@@ -122,6 +126,9 @@ static int parse_argv(int argc, char *argv[]) {
                         break;
                 case ARG_CONFIG:
                         arg_config = optarg;
+                        break;
+                case ARG_REPLAY:
+                        arg_replay = true;
                         break;
                 case ARG_INSTALL:
                         arg_install = INSTALL_DO;
@@ -166,24 +173,47 @@ static int load_config(void) {
         return 0;
 }
 
+static IngestSink sink(void) {
+        return (IngestSink) {
+                .export_file = arg_output,
+                .journal_socket = arg_journal_socket,
+                .spool_dir = config.spool_dir,
+        };
+}
+
+/* Delivers the record or spools it; only a record neither the sink nor the spool took fails. */
 static int deliver(const ExportRecord *record) {
+        IngestSink s = sink();
+        IngestDeliveryReport report;
+        const char *target = s.export_file ?: s.journal_socket ?: JOURNAL_SOCKET_DEFAULT;
         int r;
 
-        if (arg_output) {
-                r = export_sink_file_append(arg_output, record);
-                if (r < 0)
-                        log_error("cannot append the record to %s: %s", arg_output, strerror(-r));
-                return r;
-        }
-
-        r = export_sink_journal_send(arg_journal_socket, record);
-        if (r == -ENOENT || r == -ECONNREFUSED)
-                log_error("cannot deliver the record: no journald listens on %s",
-                          arg_journal_socket ?: JOURNAL_SOCKET_DEFAULT);
-        else if (r < 0)
-                log_error("cannot deliver the record to %s: %s",
-                          arg_journal_socket ?: JOURNAL_SOCKET_DEFAULT, strerror(-r));
+        r = ingest_deliver(&s, record, &report);
+        if (report.sink_error == -ENOENT || report.sink_error == -ECONNREFUSED)
+                log_error("%s: no journald listens on %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", target);
+        else if (report.sink_error < 0)
+                log_error("%s: %s: %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", target,
+                          strerror(-report.sink_error));
+        if (r == INGEST_SPOOLED)
+                log_error("the record is kept in %s/%s and will be replayed when the journal takes records again",
+                          s.spool_dir, report.spool_name);
+        else if (r < 0 && s.spool_dir)
+                log_error("cannot keep the record in the spool %s either", s.spool_dir);
+        if (report.replayed > 0)
+                log_error("replayed %zu spooled record%s", report.replayed, report.replayed == 1 ? "" : "s");
         return r;
+}
+
+static int run_replay(void) {
+        IngestSink s = sink();
+        IngestDeliveryReport report = {};
+        int r = ingest_deliver_replay(&s, &report);
+        if (r < 0) {
+                log_error("cannot replay the spool %s: %s", s.spool_dir, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        printf("replayed %zu, remaining %zu\n", report.replayed, report.spool_remaining);
+        return report.spool_remaining > 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 
 static const ExportLimits submission_limits = {
@@ -359,6 +389,8 @@ int main(int argc, char *argv[]) {
 
         if (arg_install != INSTALL_NONE)
                 return run_install();
+        if (arg_replay)
+                return run_replay();
         if (arg_backtrace)
                 return run_backtrace(argc - optind, argv + optind);
         if (argc - optind >= 6)

@@ -3,9 +3,24 @@
 
 #include <errno.h>
 #include <limits.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <sys/random.h>
 #include <unistd.h>
 
 #include "ingest-record.h"
+
+/* COREJOURNAL_RECORD_ID: 128 random bits, so a spool replay can tell a record already delivered. */
+static int add_record_id(ExportRecord *record) {
+        uint8_t bytes[16];
+        char hex[33];
+
+        if (getrandom(bytes, sizeof(bytes), 0) != (ssize_t) sizeof(bytes))
+                return negative_errno();
+        for (size_t i = 0; i < sizeof(bytes); i++)
+                (void) snprintf(hex + 2 * i, 3, "%02x", bytes[i]);
+        return export_record_append_string(record, "COREJOURNAL_RECORD_ID", hex);
+}
 
 int ingest_record_add_identity(ExportRecord *record, const char *message_id, const char *source) {
         int r;
@@ -17,6 +32,8 @@ int ingest_record_add_identity(ExportRecord *record, const char *message_id, con
                 r = export_record_append_string(record, "SYSLOG_IDENTIFIER", "corejournal");
         if (r >= 0)
                 r = export_record_append_string(record, "COREJOURNAL_SOURCE", source);
+        if (r >= 0)
+                r = add_record_id(record);
         return r;
 }
 

@@ -6,8 +6,8 @@
 
 #include "export-record.h"
 
-/* MESSAGE_ID, PRIORITY=2, SYSLOG_IDENTIFIER=corejournal and COREJOURNAL_SOURCE=<source>
- * ("kernel-pipe", "kernel-socket", "backtrace"). */
+/* MESSAGE_ID, PRIORITY=2, SYSLOG_IDENTIFIER=corejournal, COREJOURNAL_SOURCE=<source>
+ * ("kernel-pipe", "kernel-socket", "backtrace") and a random COREJOURNAL_RECORD_ID. */
 int ingest_record_add_identity(ExportRecord *record, const char *message_id, const char *source);
 
 /* COREDUMP_HOSTNAME: the given name, or this host's when NULL. */

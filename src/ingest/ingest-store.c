@@ -11,9 +11,12 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include "backtrace-analyze.h"
 #include "backtrace-message.h"
+#include "collect-compact.h"
 #include "collect-space.h"
 #include "collect-storage.h"
+#include "collect-vacuum.h"
 #include "ingest-store.h"
 #include "io.h"
 
@@ -89,10 +92,68 @@ static int add_outcome(ExportRecord *record, const CollectStorageResult *res, co
         return r;
 }
 
+/* Stack trace, package metadata and signature from the compact core, in the sandboxed child. */
+static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, CollectCompact *compact,
+                         CollectCore *core, BacktraceResult *ret) {
+        ExportRecord *record = crash->record;
+        _cleanup_(closep) int fd = -EBADF;
+        BacktraceResult res = {};
+        uint64_t size;
+        int r;
+
+        r = collect_compact_build(compact, collect_core_info(core), &fd, &size);
+        if (r == -ENOMEM)
+                return r;
+        if (r < 0)
+                return export_record_append_string(record, "COREJOURNAL_BACKTRACE_PARTIAL",
+                                                   "no stack trace: the core's headers and notes never arrived whole");
+
+        /* The analysis runs as the crashing user when that is a regular user (it can read the
+         * user's own binaries), else as nobody; never as root. */
+        bool as_user = crash->args.dumpable == 1 && ingest_kernel_uid_is_regular(crash->args.uid);
+        BacktraceOptions o = {
+                .timeout_usec = config->backtrace_timeout_usec,
+                .memory_max = config->backtrace_memory_max,
+                .uid = as_user ? crash->args.uid : 65534,
+                .gid = as_user ? crash->args.gid : 65534,
+                .exe = export_record_get_string(record, "COREDUMP_EXE"),
+        };
+        r = backtrace_analyze(fd, &o, &res);
+        if (r < 0)
+                return export_record_appendf(record, "COREJOURNAL_BACKTRACE_PARTIAL", "no stack trace: %s", strerror(-r));
+
+        r = 0;
+        if (res.package_name)
+                r = export_record_append_string(record, "COREDUMP_PACKAGE_NAME", res.package_name);
+        if (r >= 0 && res.package_version)
+                r = export_record_append_string(record, "COREDUMP_PACKAGE_VERSION", res.package_version);
+        if (r >= 0 && res.package_json)
+                r = export_record_append_string(record, "COREDUMP_PACKAGE_JSON", res.package_json);
+        if (r >= 0 && res.signature)
+                r = export_record_append_string(record, "COREJOURNAL_SIGNATURE", res.signature);
+        if (r >= 0 && res.json)
+                r = export_record_append_string(record, "COREJOURNAL_BACKTRACE_JSON", res.json);
+        if (r >= 0 && res.partial)
+                r = export_record_append_string(record, "COREJOURNAL_BACKTRACE_PARTIAL", res.partial_reason ?: "partial");
+        if (r >= 0)
+                r = export_record_appendf(record, "COREJOURNAL_BACKTRACE_USEC", "%" PRIu64, res.usec);
+        if (r >= 0)
+                r = export_record_appendf(record, "COREJOURNAL_COMPACT_CORE_SIZE", "%" PRIu64, size);
+        if (r < 0) {
+                backtrace_result_done(&res);
+                return r;
+        }
+        *ret = res;
+        return 0;
+}
+
 int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_fd, IngestStoreReport *ret) {
         _cleanup_(collect_storage_result_done) CollectStorageResult res = { .memfd = -EBADF };
         _cleanup_(closep) int input = core_fd, dir_fd = -EBADF;
         _cleanup_(freep) char *filename = NULL, *why = NULL, *message = NULL;
+        _cleanup_(collect_compact_freep) CollectCompact *compact = NULL;
+        _cleanup_(collect_core_freep) CollectCore *core = NULL;
+        _cleanup_(backtrace_result_done) BacktraceResult trace = {};
         IngestStoreReport report = {};
         ExportRecord *record = crash->record;
         const KernelArgs *a = &crash->args;
@@ -162,7 +223,30 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                 }
         }
 
-        r = collect_storage_save(TAKE_FD(input), &p, NULL, &res);
+        r = collect_compact_new(&compact);
+        if (r < 0)
+                return r;
+        p.compact = compact;
+        r = collect_core_new(&core);
+        if (r < 0)
+                return r;
+
+        r = collect_storage_save(TAKE_FD(input), &p, core, &res);
+        if (r < 0)
+                return r;
+        /* From here on the crasher is released: the rest is off its critical path. */
+
+        if (res.stored && p.storage == COREDUMP_STORAGE_EXTERNAL) {
+                _cleanup_(collect_vacuum_result_done) CollectVacuumResult vac = {};
+                if (collect_vacuum(dir_fd, res.filename, config->max_use, config->keep_free, &vac) >= 0 &&
+                    vac.n_removed > 0) {
+                        r = export_record_appendf(record, "COREJOURNAL_VACUUM_REMOVED", "%zu", vac.n_removed);
+                        if (r < 0)
+                                return r;
+                }
+        }
+
+        r = add_backtrace(crash, config, compact, core, &trace);
         if (r < 0)
                 return r;
 
@@ -202,7 +286,7 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                              pid, export_record_get_string(record, "COREDUMP_COMM") ?: "n/a", uid) < 0)
                         return -ENOMEM;
         } else {
-                r = backtrace_message_dumped_core(pid, export_record_get_string(record, "COREDUMP_COMM"), uid, NULL, &message);
+                r = backtrace_message_dumped_core(pid, export_record_get_string(record, "COREDUMP_COMM"), uid, trace.text, &message);
                 if (r < 0)
                         return r;
         }

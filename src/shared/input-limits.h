@@ -56,3 +56,32 @@
 #define CORE_NOTE_SIZE_MAX (16 * MIB)
 /* Stored core file name (NAME_MAX); the escaped comm is cut, never inside an escape, to fit. */
 #define CORE_FILENAME_MAX 255
+/* Vacuum: directory entries looked at in one pass over the storage directory; the rest are not seen. */
+#define VACUUM_DIR_ENTRIES_MAX 65536
+/* Vacuum: core files removed by one call; the next core's vacuum goes on from there. */
+#define VACUUM_REMOVALS_MAX 1024
+/* Spooled records looked at in one replay run (the rest wait for the next). */
+#define SPOOL_FILES_MAX 100000
+/* Stack traces: threads unwound per core (systemd's THREADS_MAX); the others are left out. */
+#define BACKTRACE_THREADS_MAX 64
+/* Stack traces: frames unwound per thread (systemd's FRAMES_MAX); deeper frames are left out. */
+#define BACKTRACE_FRAMES_MAX 64
+/* Stack traces: modules (mapped ELF objects) listed per core; the others are left out. */
+#define BACKTRACE_MODULES_MAX 1024
+/* Stack traces: bytes of a symbol or module name; longer names are cut. */
+#define BACKTRACE_NAME_SIZE_MAX (4 * KIB)
+/* Stack trace text for MESSAGE; cut after the last whole line that fits. */
+#define BACKTRACE_TEXT_SIZE_MAX (256 * KIB)
+/* Output of the analysis child; beyond it the child is killed and the result is partial. */
+#define BACKTRACE_OUTPUT_SIZE_MAX (4 * MIB)
+/* A .note.package descriptor (JSON text); a larger note is ignored. */
+#define BACKTRACE_PACKAGE_NOTE_SIZE_MAX (64 * KIB)
+/* Nesting depth of a .note.package JSON value; a deeper note is ignored. */
+#define BACKTRACE_PACKAGE_NOTE_DEPTH_MAX 16
+/* Nesting depth of one line of the analysis child's output (a note plus its envelope). */
+#define BACKTRACE_OUTPUT_DEPTH_MAX (BACKTRACE_PACKAGE_NOTE_DEPTH_MAX + 4)
+/* The compact core kept for stack traces: bytes above each thread's stack pointer, threads whose
+ * stacks are kept, and the whole compact core. */
+#define COMPACT_STACK_MAX (1 * MIB)
+#define COMPACT_THREADS_MAX 256
+#define COMPACT_SIZE_MAX (64 * MIB)

@@ -23,7 +23,7 @@ ulimit -c unlimited
 
 # Writes the configuration the handler reads (its path is in core_pattern).
 configure() {
-        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\n' "$CJ_NS_SOCKET" "$STORE"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
+        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
 }
 configure
 cj_use_handler "$CJ_TMP/c.conf"
@@ -57,7 +57,14 @@ expect "$e" COREDUMP_DUMPABLE 1
 expect "$e" COREDUMP_TID "$pid"
 expect "$e" COREDUMP_THREAD_NAME crasher
 expect "$e" COREJOURNAL_SOURCE kernel-pipe
-expect "$e" MESSAGE "Process $pid (crasher) of user 0 dumped core."
+field MESSAGE "$e" | head -1 | grep -qx "Process $pid (crasher) of user 0 dumped core." || cj_fail "MESSAGE first line: $(field MESSAGE "$e" | head -1)"
+field MESSAGE "$e" | grep -q "^Stack trace of thread $pid:" || cj_fail "no stack trace in MESSAGE: $(field MESSAGE "$e")"
+field MESSAGE "$e" | grep -Eq '^#0  0x[0-9a-f]{16} crash_here \(' || cj_fail "frame #0 is not crash_here: $(field MESSAGE "$e")"
+field MESSAGE "$e" | grep -Eq '^#1  0x[0-9a-f]{16} main \(' || cj_fail "frame #1 is not main"
+field MESSAGE "$e" | tail -1 | grep -qx "ELF object binary architecture: AMD x86-64" || cj_fail "no architecture line"
+sig1=$(field COREJOURNAL_SIGNATURE "$e") || cj_fail "no COREJOURNAL_SIGNATURE"
+field COREJOURNAL_BACKTRACE_JSON "$e" | python3 -c 'import json,sys; d=json.load(sys.stdin); assert d["threads"][0]["frames"][0]["symbol"]=="crash_here", d' || cj_fail "COREJOURNAL_BACKTRACE_JSON lacks the crashing frame"
+field COREJOURNAL_BACKTRACE_PARTIAL "$e" > /dev/null && cj_fail "a whole trace was marked partial: $(field COREJOURNAL_BACKTRACE_PARTIAL "$e")"
 field COREDUMP_TRUNCATED "$e" > /dev/null && cj_fail "a whole core was marked truncated"
 for f in COREDUMP_PROC_STATUS COREDUMP_PROC_MAPS COREDUMP_PROC_LIMITS COREDUMP_PROC_AUXV COREDUMP_OPEN_FDS COREDUMP_CWD COREDUMP_ROOT COREDUMP_CGROUP COREDUMP_ENVIRON COREDUMP_HOSTNAME COREDUMP_TIMESTAMP COREDUMP_RLIMIT; do
         field $f "$e" > /dev/null || cj_fail "$f missing"
@@ -76,7 +83,10 @@ grep -q "Storage: $file (present)" "$CJ_TMP/info" || cj_fail "coredumpctl info l
 cj_assert_same_file "$CJ_TMP/segv.core" "$CJ_TMP/dumped.core" "coredumpctl dump differs from the stored core"
 gdb -batch -ex bt "$CRASHER" "$CJ_TMP/dumped.core" > "$CJ_TMP/gdb" 2>&1
 grep -q "crash_here" "$CJ_TMP/gdb" || cj_fail "gdb bt lacks crash_here: $(cat "$CJ_TMP/gdb")"
-cj_pass "SIGSEGV: record, zstd file, xattrs, coredumpctl info/dump, gdb bt"
+pid=$(cj_crash "$CRASHER" segv)
+record "$pid" > "$CJ_TMP/segv2.export"
+[ "$(field COREJOURNAL_SIGNATURE "$CJ_TMP/segv2.export")" = "$sig1" ] || cj_fail "the same bug got another signature"
+cj_pass "SIGSEGV: record, stack trace, signature, zstd file, xattrs, coredumpctl info/dump, gdb bt"
 
 # 2. Other signals.
 for sig in abort:6:SIGABRT bus:7:SIGBUS fpe:8:SIGFPE; do
@@ -86,6 +96,9 @@ for sig in abort:6:SIGABRT bus:7:SIGBUS fpe:8:SIGFPE; do
         expect "$CJ_TMP/sig.export" COREDUMP_SIGNAL "$num"
         expect "$CJ_TMP/sig.export" COREDUMP_SIGNAL_NAME "$name"
         field COREDUMP_FILENAME "$CJ_TMP/sig.export" > /dev/null || cj_fail "$name: no core stored"
+        field COREJOURNAL_SIGNATURE "$CJ_TMP/sig.export" > /dev/null || cj_fail "$name: no signature"
+        # abort() is unwound through raise/abort back to crash_here.
+        field MESSAGE "$CJ_TMP/sig.export" | grep -q " crash_here (" || cj_fail "$name: crash_here not in the trace"
 done
 cj_pass "SIGABRT, SIGBUS, SIGFPE"
 

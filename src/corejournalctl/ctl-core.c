@@ -1,0 +1,344 @@
+/* SPDX-License-Identifier: LGPL-2.1-or-later */
+#include "config.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <zstd.h>
+
+#include "cleanup.h"
+#include "ctl-core.h"
+#include "io.h"
+
+/* Blocks of zeros this big become holes in a regular output file. */
+#define CORE_HOLE_BLOCK 4096
+/* Read size for uncompressed copies. */
+#define CORE_COPY_BUFFER (128 * 1024)
+
+static int fail(char error[static CTL_ERROR_MAX], int r, const char *format, ...) _printf_(3, 4);
+static int fail(char error[static CTL_ERROR_MAX], int r, const char *format, ...) {
+        va_list ap;
+
+        va_start(ap, format);
+        (void) vsnprintf(error, CTL_ERROR_MAX, format, ap);
+        va_end(ap);
+        return r;
+}
+
+CtlCoreFormat ctl_core_format_from_filename(const char *name) {
+        size_t n = strlen(name);
+
+        if (n >= 4 && strcmp(name + n - 4, ".zst") == 0)
+                return CTL_CORE_FORMAT_ZSTD;
+        if (n >= 3 && strcmp(name + n - 3, ".xz") == 0)
+                return CTL_CORE_FORMAT_XZ;
+        if (n >= 4 && strcmp(name + n - 4, ".lz4") == 0)
+                return CTL_CORE_FORMAT_LZ4;
+        return CTL_CORE_FORMAT_RAW;
+}
+
+/* Output that turns zero blocks into holes when it can. */
+typedef struct Out {
+        int fd;
+        bool sparse;
+        bool hole_pending;      /* the file ends in a hole that ftruncate() must materialize */
+        uint64_t written;
+        off_t start;
+} Out;
+
+static void out_init(Out *o, int fd) {
+        struct stat st;
+        int flags = fcntl(fd, F_GETFL);
+
+        *o = (Out) { .fd = fd };
+        if (fstat(fd, &st) >= 0 && S_ISREG(st.st_mode) && flags >= 0 && !(flags & O_APPEND)) {
+                o->start = lseek(fd, 0, SEEK_CUR);
+                o->sparse = o->start >= 0;
+        }
+}
+
+static bool all_zero(const uint8_t *p, size_t n) {
+        for (size_t i = 0; i < n; i++)
+                if (p[i])
+                        return false;
+        return true;
+}
+
+static int out_write(Out *o, const void *buf, size_t n) {
+        const uint8_t *p = buf;
+        int r;
+
+        if (!o->sparse) {
+                r = io_write_all(o->fd, p, n);
+                if (r >= 0)
+                        o->written += n;
+                return r;
+        }
+        while (n > 0) {
+                size_t chunk = n < CORE_HOLE_BLOCK ? n : CORE_HOLE_BLOCK;
+                if (chunk == CORE_HOLE_BLOCK && all_zero(p, chunk)) {
+                        if (lseek(o->fd, (off_t) chunk, SEEK_CUR) < 0)
+                                return -errno;
+                        o->hole_pending = true;
+                } else {
+                        r = io_write_all(o->fd, p, chunk);
+                        if (r < 0)
+                                return r;
+                        o->hole_pending = false;
+                }
+                o->written += chunk;
+                p += chunk;
+                n -= chunk;
+        }
+        return 0;
+}
+
+static int out_finish(Out *o) {
+        if (o->sparse && ftruncate(o->fd, o->start + (off_t) o->written) < 0)
+                return -errno;
+        return 0;
+}
+
+int ctl_core_unzstd(int in_fd, int out_fd, uint64_t *ret_size) {
+        ZSTD_DCtx *dctx = ZSTD_createDCtx();
+        size_t in_size = ZSTD_DStreamInSize(), out_size = ZSTD_DStreamOutSize();
+        _cleanup_(freep) uint8_t *in_buf = malloc(in_size);
+        _cleanup_(freep) uint8_t *out_buf = malloc(out_size);
+        size_t last = 0;
+        bool any = false;
+        Out o;
+        int r = 0;
+
+        if (!dctx || !in_buf || !out_buf) {
+                ZSTD_freeDCtx(dctx);
+                return -ENOMEM;
+        }
+        out_init(&o, out_fd);
+        for (;;) {
+                ssize_t n = read(in_fd, in_buf, in_size);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        r = -errno;
+                        break;
+                }
+                if (n == 0)
+                        break;
+                any = true;
+                ZSTD_inBuffer in = { in_buf, (size_t) n, 0 };
+                while (in.pos < in.size) {
+                        ZSTD_outBuffer out = { out_buf, out_size, 0 };
+                        last = ZSTD_decompressStream(dctx, &out, &in);
+                        if (ZSTD_isError(last)) {
+                                r = -EBADMSG;
+                                break;
+                        }
+                        r = out_write(&o, out_buf, out.pos);
+                        if (r < 0)
+                                break;
+                }
+                if (r < 0)
+                        break;
+        }
+        /* Flush what the decoder still holds, then insist the last frame was complete. */
+        while (r >= 0 && last > 0) {
+                ZSTD_inBuffer in = { NULL, 0, 0 };
+                ZSTD_outBuffer out = { out_buf, out_size, 0 };
+                last = ZSTD_decompressStream(dctx, &out, &in);
+                if (ZSTD_isError(last)) {
+                        r = -EBADMSG;
+                        break;
+                }
+                if (out.pos == 0) {
+                        r = -EBADMSG; /* input ended inside a frame */
+                        break;
+                }
+                r = out_write(&o, out_buf, out.pos);
+        }
+        ZSTD_freeDCtx(dctx);
+        if (r >= 0 && !any)
+                r = -EBADMSG;
+        if (r >= 0)
+                r = out_finish(&o);
+        if (r < 0)
+                return r;
+        if (ret_size)
+                *ret_size = o.written;
+        return 0;
+}
+
+int ctl_core_copy(int in_fd, int out_fd, uint64_t *ret_size) {
+        _cleanup_(freep) uint8_t *buf = malloc(CORE_COPY_BUFFER);
+        Out o;
+        int r;
+
+        if (!buf)
+                return -ENOMEM;
+        out_init(&o, out_fd);
+        for (;;) {
+                ssize_t n = io_read_full(in_fd, buf, CORE_COPY_BUFFER);
+                if (n < 0)
+                        return (int) n;
+                if (n == 0)
+                        break;
+                r = out_write(&o, buf, (size_t) n);
+                if (r < 0)
+                        return r;
+        }
+        r = out_finish(&o);
+        if (r < 0)
+                return r;
+        if (ret_size)
+                *ret_size = o.written;
+        return 0;
+}
+
+/* Where the core is; for a file, checks that the record may name one. */
+static int locate(const ExportRecord *r, const char **ret_path, char error[static CTL_ERROR_MAX]) {
+        const char *path = export_record_get_string(r, "COREDUMP_FILENAME");
+        const char *writer = export_record_get_string(r, "_UID");
+
+        if (path) {
+                if (writer && strcmp(writer, "0") != 0)
+                        return fail(error, -EBADMSG,
+                                    "the record was sent by uid %s, not root; not opening its COREDUMP_FILENAME %s",
+                                    writer, path);
+                if (path[0] != '/')
+                        return fail(error, -EBADMSG, "COREDUMP_FILENAME is not an absolute path: %s", path);
+                *ret_path = path;
+                return 0;
+        }
+        if (export_record_has(r, "COREDUMP")) {
+                *ret_path = NULL;
+                return 0;
+        }
+        const char *why = export_record_get_string(r, "COREJOURNAL_CORE_NOT_STORED_MESSAGE");
+        if (why)
+                return fail(error, -ENOENT, "the record has no core: %s", why);
+        return fail(error, -ENOENT, "the record has no core (neither a file nor in the journal)");
+}
+
+static int open_core(const char *path, CtlCoreFormat *ret_format, char error[static CTL_ERROR_MAX]) {
+        CtlCoreFormat format = ctl_core_format_from_filename(path);
+        struct stat st;
+        int fd;
+
+        if (format == CTL_CORE_FORMAT_XZ || format == CTL_CORE_FORMAT_LZ4)
+                return fail(error, -EPROTONOSUPPORT,
+                            "%s is %s-compressed, which corejournalctl cannot read; decompress it with '%s -dc %s'",
+                            path, format == CTL_CORE_FORMAT_XZ ? "xz" : "lz4", format == CTL_CORE_FORMAT_XZ ? "xz" : "lz4", path);
+        /* Core files are never symlinks; O_NOFOLLOW keeps a planted one from redirecting us. */
+        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
+        if (fd < 0) {
+                int e = errno;
+                if (e == ENOENT)
+                        return fail(error, -ENOENT, "the core file %s no longer exists", path);
+                return fail(error, -e, "cannot open %s: %s", path, strerror(e));
+        }
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
+                (void) close(fd);
+                return fail(error, -EBADMSG, "%s is not a regular file", path);
+        }
+        *ret_format = format;
+        return fd;
+}
+
+static int write_journal_core(sd_journal *j, int out_fd, uint64_t *ret_size, char error[static CTL_ERROR_MAX]) {
+        const void *data;
+        size_t len;
+        Out o;
+        int r;
+
+        (void) sd_journal_set_data_threshold(j, 0);
+        r = sd_journal_get_data(j, "COREDUMP", &data, &len);
+        (void) sd_journal_set_data_threshold(j, CTL_FIELD_SIZE_MAX);
+        if (r < 0)
+                return fail(error, r, "cannot read the COREDUMP field: %s", strerror(-r));
+        if (len < strlen("COREDUMP="))
+                return fail(error, -EBADMSG, "the COREDUMP field is malformed");
+        out_init(&o, out_fd);
+        r = out_write(&o, (const uint8_t *) data + strlen("COREDUMP="), len - strlen("COREDUMP="));
+        if (r >= 0)
+                r = out_finish(&o);
+        if (r < 0)
+                return fail(error, r, "cannot write the core: %s", strerror(-r));
+        if (ret_size)
+                *ret_size = o.written;
+        return 0;
+}
+
+int ctl_core_write(sd_journal *j, const ExportRecord *r, int out_fd, char error[static CTL_ERROR_MAX]) {
+        _cleanup_(closep) int fd = -EBADF;
+        CtlCoreFormat format;
+        const char *path;
+        int k;
+
+        error[0] = 0;
+        k = locate(r, &path, error);
+        if (k < 0)
+                return k;
+        if (!path)
+                return write_journal_core(j, out_fd, NULL, error);
+
+        fd = open_core(path, &format, error);
+        if (fd < 0)
+                return fd;
+        (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
+        k = format == CTL_CORE_FORMAT_ZSTD ? ctl_core_unzstd(fd, out_fd, NULL) : ctl_core_copy(fd, out_fd, NULL);
+        if (k == -EBADMSG)
+                return fail(error, k, "%s is not a complete zstd stream", path);
+        if (k < 0)
+                return fail(error, k, "cannot copy %s: %s", path, strerror(-k));
+        return 0;
+}
+
+int ctl_core_materialize(sd_journal *j, const ExportRecord *r, const char *tmpdir, char **ret_path,
+                         bool *ret_temporary, char error[static CTL_ERROR_MAX]) {
+        _cleanup_(freep) char *temp = NULL;
+        _cleanup_(closep) int fd = -EBADF;
+        const char *path;
+        int k;
+
+        error[0] = 0;
+        k = locate(r, &path, error);
+        if (k < 0)
+                return k;
+        if (path && ctl_core_format_from_filename(path) == CTL_CORE_FORMAT_RAW) {
+                /* Checked like any other core before a debugger is pointed at it. */
+                CtlCoreFormat format;
+                int cfd = open_core(path, &format, error);
+                if (cfd < 0)
+                        return cfd;
+                (void) close(cfd);
+                char *p = strdup(path);
+                if (!p)
+                        return -ENOMEM;
+                *ret_path = p;
+                *ret_temporary = false;
+                return 0;
+        }
+
+        if (asprintf(&temp, "%s/corejournalctl-core-XXXXXX", tmpdir) < 0) {
+                temp = NULL;
+                return -ENOMEM;
+        }
+        fd = mkostemp(temp, O_CLOEXEC);
+        if (fd < 0) {
+                k = -errno;
+                return fail(error, k, "cannot create a temporary file in %s: %s", tmpdir, strerror(-k));
+        }
+        k = ctl_core_write(j, r, fd, error);
+        if (k < 0) {
+                (void) unlink(temp);
+                return k;
+        }
+        *ret_path = TAKE_PTR(temp);
+        *ret_temporary = true;
+        return 0;
+}
