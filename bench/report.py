@@ -306,8 +306,9 @@ def notes(d, has_systemd, args):
         out.append("- waitpid() did not report a core for: " + ", ".join(f"{w}/{h}" for w, h in bad) + ".")
     fresh = sorted((w, h, r) for w in d.data for h in d.data[w] for r, m in d.data[w][h].items() if m["fresh"])
     if fresh:
-        out.append("- The sd-journal handle kept open while waiting missed these records, which a fresh handle "
-                   "(asked every 20 ms) found, so their \"record readable\" time is known to 20 ms only: " +
+        out.append("- These records were first seen by the fresh sd-journal handle asked every 20 ms rather than by "
+                   "the one kept open (which, with libsystemd 252, has been seen to miss a record for good), so their "
+                   "\"record readable\" time is known to within 20 ms: " +
                    ", ".join(f"{LABELS.get(w, w)} under {h}, run {r}" for w, h, r in fresh) + ".")
     if d.failed:
         out.append("- **Crashes left out of the medians** (a helper failed or the machine got in the way): " +

@@ -128,6 +128,26 @@ static void plan(CollectCompact *c, const CollectCoreInfo *info) {
         size_t n_sps = find_addresses(info, sps, COMPACT_THREADS_MAX, &vdso);
 
         c->planned = true;
+
+        /* A stack overflow leaves the stack pointer just below the stack's lowest page (in the
+         * guard gap): the frames are in the segment right above it. */
+        for (size_t t = 0; t < n_sps; t++) {
+                const Elf64_Phdr *above = NULL;
+                bool inside = false;
+                for (size_t i = 0; i < info->n_phdrs && !inside; i++) {
+                        const Elf64_Phdr *ph = &info->phdrs[i];
+                        if (ph->p_type != PT_LOAD || ph->p_filesz == 0)
+                                continue;
+                        if (sps[t] >= ph->p_vaddr && sps[t] - ph->p_vaddr < ph->p_filesz)
+                                inside = true;
+                        else if (ph->p_vaddr > sps[t] && ph->p_vaddr - sps[t] <= COMPACT_STACK_MAX &&
+                                 (!above || ph->p_vaddr < above->p_vaddr))
+                                above = ph;
+                }
+                if (!inside && above)
+                        sps[t] = above->p_vaddr;
+        }
+
         for (size_t i = 0; i < info->n_phdrs; i++) {
                 const Elf64_Phdr *ph = &info->phdrs[i];
                 if (ph->p_type != PT_LOAD || ph->p_filesz == 0)
@@ -135,9 +155,12 @@ static void plan(CollectCompact *c, const CollectCoreInfo *info) {
                 uint64_t start = ph->p_vaddr, end = ph->p_vaddr + ph->p_filesz;
                 if (end < start)
                         continue;
-                /* File header pages (libdwfl finds modules and build-ids through them and
-                 * NT_FILE) and the vDSO: whole. */
-                if (ph->p_filesz <= PAGE || (vdso >= start && vdso < end && ph->p_filesz <= 16 * PAGE)) {
+                /* Whole: file header pages (libdwfl finds modules and build-ids through them and
+                 * NT_FILE), the vDSO, and small writable segments, which hold each module's
+                 * .dynamic (its DT_SONAME names the module as systemd's trace names it) and the
+                 * loader's link_map chain. */
+                if (ph->p_filesz <= PAGE || (vdso >= start && vdso < end && ph->p_filesz <= 16 * PAGE) ||
+                    ((ph->p_flags & PF_W) && ph->p_filesz <= COMPACT_WRITABLE_SEGMENT_MAX)) {
                         keep(c, i, ph->p_offset, ph->p_filesz);
                         continue;
                 }

@@ -15,9 +15,9 @@
 #include "collect-core.h"
 #include "collect-space.h"
 
-/* zstd settings of the external store, chosen by measurement (see collect-storage.c). */
+/* zstd settings of the external store, chosen by measurement (see collect-storage.c): level 1,
+ * and one worker thread only on machines with more than two CPUs. */
 #define COLLECT_STORAGE_ZSTD_LEVEL 1
-#define COLLECT_STORAGE_ZSTD_WORKERS 1
 
 /* Why a core was not stored (or nothing to say: COLLECT_STORAGE_REASON_NONE). */
 typedef enum CollectStorageReason {
@@ -58,7 +58,7 @@ typedef struct CollectStorageParams {
         const char *filename;       /* final name in dir_fd (collect_storage_make_filename()) */
         const CollectStorageXattrs *xattrs; /* may be NULL */
         int zstd_level;             /* compression level, COLLECT_STORAGE_ZSTD_LEVEL by default */
-        int zstd_workers;           /* zstd worker threads, COLLECT_STORAGE_ZSTD_WORKERS by default */
+        int zstd_workers;           /* zstd worker threads: 1 with more than 2 CPUs online, else 0 */
         bool grant_read;            /* give read_uid a read ACL: only when the caller judged it
                                      * safe (dumpable 1, no AT_SECURE, uid == euid, gid == egid) */
         uid_t read_uid;

@@ -73,10 +73,13 @@ static const char *frame_text(json_object *frame, char *buf, size_t size) {
                         return json_object_get_string(v);
         if (json_object_object_get_ex(frame, "module", &v) && json_object_is_type(v, json_type_string) &&
             json_object_object_get_ex(frame, "offset", &off)) {
+                uint64_t o;
                 if (json_object_is_type(off, json_type_int))
-                        (void) snprintf(buf, size, "%s+0x%" PRIx64, json_object_get_string(v), json_object_get_uint64(off));
-                else
-                        (void) snprintf(buf, size, "%s+%s", json_object_get_string(v), json_object_get_string(off));
+                        o = json_object_get_uint64(off);
+                else if (!json_object_is_type(off, json_type_string) ||
+                         sscanf(json_object_get_string(off), "%" SCNx64, &o) != 1) /* "0x…" strings */
+                        return "??";
+                (void) snprintf(buf, size, "%s+0x%" PRIx64, json_object_get_string(v), o);
                 return buf;
         }
         return "??";
@@ -95,7 +98,8 @@ static json_object *pick_frames(json_object *root, uint64_t tid) {
 
                 for (size_t i = 0; i < n && !chosen; i++) {
                         json_object *t = json_object_array_get_idx(threads, i);
-                        if (json_object_object_get_ex(t, "crashed", &v) && json_object_get_boolean(v))
+                        if ((json_object_object_get_ex(t, "crashing", &v) || json_object_object_get_ex(t, "crashed", &v)) &&
+                            json_object_get_boolean(v))
                                 chosen = t;
                 }
                 for (size_t i = 0; i < n && !chosen && tid > 0; i++) {

@@ -43,10 +43,11 @@ int ctl_groups_add(CtlGroups *g, const ExportRecord *r);
 /* Orders groups by count (most first), then last seen (newest first), then key. */
 void ctl_groups_sort(CtlGroups *g);
 
-/* The first max frames of the crashing thread in COREJOURNAL_BACKTRACE_JSON. Accepted shapes: an
- * object with "threads" (each with "frames"; the thread with "crashed": true, else the one whose
- * "tid" is tid, else the first), an object with "frames", or an array of frames. A frame is a
- * string, or an object with "function", "symbol" or "name", else "module" and "offset"
- * (module+0xOFFSET), else "??". Returns 0 with a NULL-terminated list (NULL when there are no
+/* The first max frames of the crashing thread in COREJOURNAL_BACKTRACE_JSON (docs/BACKTRACE.md,
+ * schema 1: "threads", each with "frames"; the thread with "crashing": true, else the one whose
+ * "tid" is tid, else the first). Also accepted: "crashed" for "crashing", an object with
+ * "frames", or an array of frames. A frame is a string, or an object with "function", "symbol" or
+ * "name", else "module" and "offset" (a number or "0x…" string; shown as module+0xOFFSET), else
+ * "??". Returns 0 with a NULL-terminated list (NULL when there are no
  * frames or the JSON is not usable), or -ENOMEM. */
 int ctl_groups_top_frames(const char *json, size_t size, uint64_t tid, size_t max, char ***ret);

@@ -21,13 +21,16 @@ static const struct {
 };
 
 const char *ctl_size_format(uint64_t bytes, char buf[static CTL_SIZE_STRING_MAX]) {
-        for (size_t i = 0; i < sizeof(units) / sizeof(units[0]); i++)
+        size_t n = sizeof(units) / sizeof(units[0]);
+
+        for (size_t i = 0; i < n; i++)
                 if (bytes >= units[i].factor) {
-                        /* The tenth digit from the remainder, so that nothing overflows near 2^64. */
-                        uint64_t whole = bytes / units[i].factor;
-                        uint64_t tenth = (bytes % units[i].factor) / (units[i].factor / 10);
-                        (void) snprintf(buf, CTL_SIZE_STRING_MAX, "%" PRIu64 ".%" PRIu64 "%s", whole, tenth,
-                                        units[i].suffix);
+                        /* systemd's digit after the point: truncated, taken from the count of the
+                         * next smaller unit so that nothing overflows near 2^64. */
+                        uint64_t tenth = i + 1 < n ? (bytes / units[i + 1].factor * 10 / 1024) % 10 :
+                                                     (bytes * 10 / units[i].factor) % 10;
+                        (void) snprintf(buf, CTL_SIZE_STRING_MAX, "%" PRIu64 ".%" PRIu64 "%s", bytes / units[i].factor,
+                                        tenth, units[i].suffix);
                         return buf;
                 }
         (void) snprintf(buf, CTL_SIZE_STRING_MAX, "%" PRIu64 "B", bytes);

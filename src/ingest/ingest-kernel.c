@@ -112,9 +112,9 @@ static int add_argv_fields(ExportRecord *r, const KernelArgs *a) {
                 k = export_record_appendf(r, "COREDUMP_UID", "%u", (unsigned) a->uid);
         if (k >= 0)
                 k = export_record_appendf(r, "COREDUMP_GID", "%u", (unsigned) a->gid);
-        if (k >= 0)
+        if (k >= 0 && a->signo > 0)
                 k = export_record_appendf(r, "COREDUMP_SIGNAL", "%d", a->signo);
-        if (k >= 0 && signame)
+        if (k >= 0 && a->signo > 0 && signame)
                 k = export_record_append_string(r, "COREDUMP_SIGNAL_NAME", signame);
         if (k >= 0)
                 k = export_record_appendf(r, "COREDUMP_TIMESTAMP", "%" PRIu64 "000000", a->timestamp_sec);
@@ -155,7 +155,7 @@ int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) 
         r = export_record_new(&record);
         if (r < 0)
                 return r;
-        r = ingest_record_add_identity(record, MESSAGE_ID_COREDUMP, "kernel-pipe");
+        r = ingest_record_add_identity(record, MESSAGE_ID_COREDUMP, args->source ?: "kernel-pipe");
         if (r >= 0)
                 r = add_argv_fields(record, args);
         if (r < 0)

@@ -17,6 +17,8 @@ typedef struct KernelArgs {
         int dumpable;           /* %d, -1 when absent */
         int pidfd;              /* %F, -1 when absent (kernels before 6.16) */
         pid_t tid;              /* %I, 0 when absent */
+        const char *source;     /* COREJOURNAL_SOURCE; NULL: "kernel-pipe". Socket mode learns
+                                 * the signal after the core (signo 0 until then). */
 } KernelArgs;
 
 /* The core_pattern line for a handler at path (absolute). */

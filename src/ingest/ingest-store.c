@@ -9,6 +9,7 @@
 #include <string.h>
 #include <sys/mman.h>
 #include <sys/stat.h>
+#include <sys/xattr.h>
 #include <unistd.h>
 
 #include "backtrace-analyze.h"
@@ -19,6 +20,7 @@
 #include "collect-vacuum.h"
 #include "ingest-store.h"
 #include "io.h"
+#include "signal-names.h"
 
 /* Opens (creating it 0755 if missing) the storage directory without following symlinks. */
 static int open_storage_dir(const char *path) {
@@ -236,6 +238,23 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                 return r;
         /* From here on the crasher is released: the rest is off its critical path. */
 
+        if (crash->args.signo <= 0) {
+                /* Socket mode: the kernel does not say which signal; the core's notes do. */
+                const CollectCoreInfo *info = collect_core_info(core);
+                int signo = ingest_store_note_signal(info->note_data, info->note_size);
+                if (signo > 0) {
+                        r = ingest_store_set_signal(crash, signo);
+                        if (r < 0)
+                                return r;
+                        if (res.stored && res.filename && dir_fd >= 0) {
+                                _cleanup_(closep) int fd = openat(dir_fd, res.filename, O_RDONLY | O_NOFOLLOW | O_CLOEXEC);
+                                const char *v = export_record_get_string(record, "COREDUMP_SIGNAL");
+                                if (fd >= 0 && v)
+                                        (void) fsetxattr(fd, "user.coredump.signal", v, strlen(v), XATTR_CREATE);
+                        }
+                }
+        }
+
         if (res.stored && p.storage == COREDUMP_STORAGE_EXTERNAL) {
                 _cleanup_(collect_vacuum_result_done) CollectVacuumResult vac = {};
                 if (collect_vacuum(dir_fd, res.filename, config->max_use, config->keep_free, &vac) >= 0 &&
@@ -296,4 +315,117 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
 
         *ret = report;
         return 0;
+}
+
+int ingest_store_note_signal(const void *notes, size_t size) {
+        const uint8_t *p = notes;
+        int prstatus = 0;
+
+        if (!notes)
+                return 0;
+        for (size_t off = 0; size - off >= 12;) {
+                uint32_t namesz, descsz, type;
+                memcpy(&namesz, p + off, 4);
+                memcpy(&descsz, p + off + 4, 4);
+                memcpy(&type, p + off + 8, 4);
+                off += 12;
+                uint64_t name_end = (uint64_t) off + (((uint64_t) namesz + 3) & ~(uint64_t) 3);
+                if (name_end > size)
+                        break;
+                uint64_t desc_end = name_end + descsz;
+                if (desc_end > size)
+                        break;
+                int32_t signo;
+                if (descsz >= 4 && (type == NT_SIGINFO || (type == NT_PRSTATUS && prstatus == 0))) {
+                        /* siginfo_t and struct elf_prstatus both start with si_signo. */
+                        memcpy(&signo, p + name_end, 4);
+                        if (signo > 0 && signo <= 64) {
+                                if (type == NT_SIGINFO)
+                                        return signo;
+                                prstatus = signo;
+                        }
+                }
+                off = (size_t) ((desc_end + 3) & ~(uint64_t) 3);
+                if (off > size)
+                        break;
+        }
+        return prstatus;
+}
+
+int ingest_store_set_signal(KernelCrash *crash, int signo) {
+        char buf[16];
+        const char *name;
+        int r;
+
+        if (signo <= 0 || signo > 64)
+                return -EINVAL;
+        r = export_record_appendf(crash->record, "COREDUMP_SIGNAL", "%d", signo);
+        if (r < 0)
+                return r;
+        name = signal_to_name(signo, buf);
+        if (name) {
+                r = export_record_append_string(crash->record, "COREDUMP_SIGNAL_NAME", name);
+                if (r < 0)
+                        return r;
+        }
+        crash->args.signo = signo;
+        return 0;
+}
+
+int ingest_store_admit(const KernelCrash *crash, const CollectConfig *config, uint64_t resident,
+                       const char **ret_token, char **ret_message) {
+        _cleanup_(closep) int dir_fd = -EBADF;
+        CollectSpaceAdmission space;
+        uint64_t usage = 0;
+        char *message = NULL;
+        int r;
+
+        (void) crash;
+        if (resident > config->process_size_max) {
+                if (asprintf(&message, "The core will not be stored: the process's resident memory %" PRIu64
+                             " is greater than %" PRIu64 " (the configured maximum, ProcessSizeMax=)",
+                             resident, config->process_size_max) < 0)
+                        return -ENOMEM;
+                *ret_token = "process-size-max";
+                *ret_message = message;
+                return 0;
+        }
+        if (config->storage == COREDUMP_STORAGE_EXTERNAL) {
+                dir_fd = open_storage_dir(config->storage_dir);
+                r = dir_fd < 0 ? dir_fd : collect_space_usage(dir_fd, &usage, NULL);
+                if (r >= 0)
+                        r = collect_space_admit(dir_fd, config->max_use, config->keep_free, usage, &space);
+                if (r == -ENOMEM)
+                        return r;
+                /* An unusable directory is judged by the stream path, which says why in the record. */
+                if (r >= 0 && !space.allowed) {
+                        bool max_use = space.limit == COLLECT_SPACE_LIMIT_MAX_USE;
+                        if (asprintf(&message, "The core will not be stored: no space left under %s (%s)",
+                                     max_use ? "MaxUse=" : "KeepFree=", config->storage_dir) < 0)
+                                return -ENOMEM;
+                        *ret_token = max_use ? "max-use" : "keep-free";
+                        *ret_message = message;
+                        return 0;
+                }
+        }
+        *ret_token = NULL;
+        *ret_message = NULL;
+        return 0;
+}
+
+int ingest_store_refused(KernelCrash *crash, const char *token, const char *why) {
+        _cleanup_(freep) char *message = NULL;
+        ExportRecord *record = crash->record;
+        int r;
+
+        r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED", token);
+        if (r >= 0 && why)
+                r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED_MESSAGE", why);
+        if (r < 0)
+                return r;
+        if (asprintf(&message, "Process %d (%s) of user %u terminated abnormally without generating a coredump.",
+                     (int) crash->args.pid, export_record_get_string(record, "COREDUMP_COMM") ?: "n/a",
+                     (unsigned) crash->args.uid) < 0)
+                return -ENOMEM;
+        return export_record_append_string(record, "MESSAGE", message);
 }

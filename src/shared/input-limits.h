@@ -85,3 +85,14 @@
 #define COMPACT_STACK_MAX (1 * MIB)
 #define COMPACT_THREADS_MAX 256
 #define COMPACT_SIZE_MAX (64 * MIB)
+/* Writable segments up to this size are kept whole in the compact core (.dynamic, link_map). */
+#define COMPACT_WRITABLE_SEGMENT_MAX (256 * KIB)
+/* Socket mode: the largest coredump request the kernel may send (systemd's limit); larger is refused. */
+#define COREDUMP_REQUEST_SIZE_MAX 4096
+/* Socket mode: how long the request and marker reads of the handshake may block. */
+#define COREDUMP_HANDSHAKE_TIMEOUT_USEC ((uint64_t) 5 * 1000 * 1000)
+/* corejournald: worker threads, and connections accepted but not yet taken by a worker. */
+#define DAEMON_WORKERS_MAX 64
+#define DAEMON_QUEUE_MAX 4096
+/* corejournald: executables the rate limiter remembers; the stalest entry makes room for a new one. */
+#define RATELIMIT_EXECUTABLES_MAX 1024

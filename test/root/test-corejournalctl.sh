@@ -175,11 +175,13 @@ cj_pass "-n, -1, -r, --since/--until (both directions), -F"
 
 # 5. info: coredumpctl's block, line for line (the "… ago" part aside).
 norm() { sed -E 's/ \([0-9a-z ]+ (ago|left)\)$//; s/^( +Timestamp: .*) \(now\)$/\1/'; }
+# Our info adds "Not Stored:" and "Signature:" lines that coredumpctl does not have.
+ours_only() { grep -v -e '^    Not Stored: ' -e '^     Signature: '; }
 for p in $p_segv $p_journal $p_none $p_raw; do
         ctl "$CJ_TMP/info" info "$p"
         expect_rc 0 "info $p"
         "${COREDUMPCTL[@]}" info "$p" 2> /dev/null | norm > "$CJ_TMP/info.coredumpctl"
-        grep -v '^    Not Stored: ' "$CJ_TMP/info" | norm > "$CJ_TMP/info.ours"
+        ours_only < "$CJ_TMP/info" | norm > "$CJ_TMP/info.ours"
         cmp -s "$CJ_TMP/info.ours" "$CJ_TMP/info.coredumpctl" \
                 || cj_fail "info $p differs from coredumpctl's: $(diff "$CJ_TMP/info.coredumpctl" "$CJ_TMP/info.ours")"
 done
@@ -190,11 +192,11 @@ grep -q "^           PID: $(echo $ALL | awk '{ print $NF }') " "$CJ_TMP/info" ||
 [ "$(grep -c '^           PID: ' "$CJ_TMP/info")" = 1 ] || cj_fail "info without matches showed more than one record"
 ctl "$CJ_TMP/info" info crasher
 [ "$(grep -c '^           PID: ' "$CJ_TMP/info")" = 5 ] || cj_fail "info crasher: $(grep -c '^           PID: ' "$CJ_TMP/info") blocks, expected 5"
-cmp -s <(grep -v "^    Not Stored: " "$CJ_TMP/info" | norm) <("${COREDUMPCTL[@]}" info crasher 2>/dev/null | norm) || cj_fail "info of several records differs: $(diff <("${COREDUMPCTL[@]}" info crasher 2>/dev/null | norm) <(norm < "$CJ_TMP/info"))"
+cmp -s <(ours_only < "$CJ_TMP/info" | norm) <("${COREDUMPCTL[@]}" info crasher 2>/dev/null | norm) || cj_fail "info of several records differs: $(diff <("${COREDUMPCTL[@]}" info crasher 2>/dev/null | norm) <(norm < "$CJ_TMP/info"))"
 if [ -n "$p_sd" ]; then
         ctl "$CJ_TMP/info" info "$p_sd"
         grep -q '^        Reason: 5$' "$CJ_TMP/info" || cj_fail "systemd --backtrace record: no 'Reason: 5': $(cat "$CJ_TMP/info")"
-        cmp -s <(norm < "$CJ_TMP/info") <("${COREDUMPCTL[@]}" info "$p_sd" 2>/dev/null | norm) || cj_fail "info of systemd's record differs"
+        cmp -s <(ours_only < "$CJ_TMP/info" | norm) <("${COREDUMPCTL[@]}" info "$p_sd" 2>/dev/null | norm) || cj_fail "info of systemd's record differs"
 fi
 cj_pass "info: coredumpctl's layout for every storage kind and systemd-coredump's own record"
 
@@ -302,18 +304,56 @@ ctl "$CJ_TMP/j" --json vacuum --storage-dir="$STORE" --dry-run --max-use=1
 json_check "$CJ_TMP/j" "d['dry_run'] and len(d['removed']) == 4"
 cj_pass "--json: list (same values as coredumpctl --json), info, -F, groups, dump, disk-usage, vacuum"
 
-# 9. groups: without signatures, records group by executable.
+# 9. groups: by COREJOURNAL_SIGNATURE where a record has one, else by executable. The expected
+# groups are computed from journalctl's own JSON; two --backtrace records of this shell (no core,
+# so no signature) make a group by executable.
+SHELL_EXE=$(readlink -f /proc/$$/exe)
+for _ in 1 2; do
+        printf 'MESSAGE=script crash\nCJ_TEST=bt\n\n' | "$CJ_HANDLER" --namespace="$CJ_NS" --backtrace $$ 0 0 6 "$(date +%s)" 0 \
+                || cj_fail "handler --backtrace failed"
+done
+cj_wait_records CJ_TEST=bt 2
+ALL_RECORDS=$(( $(echo $ALL | wc -w) + 2 ))
+journalctl --namespace="$CJ_NS" --no-pager -o json \
+        --output-fields=COREDUMP_EXE,COREDUMP_COMM,COREJOURNAL_SIGNATURE,COREDUMP_PID,COREJOURNAL_BACKTRACE_JSON \
+        MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1 + MESSAGE_ID=1f4e0a44a88649939aaea34fc6da8c95 > "$CJ_TMP/records.json"
+cat > "$CJ_TMP/groups.py" <<'EOF'
+import collections, json, sys
+records = [json.loads(l) for l in open(sys.argv[1])]
+groups = json.load(open(sys.argv[2]))
+segv, raw, other, shell = sys.argv[3:7]
+def key(r):
+    sig = r.get('COREJOURNAL_SIGNATURE')
+    return ('s', sig) if sig else ('e', r.get('COREDUMP_EXE') or r.get('COREDUMP_COMM') or 'unknown')
+def gkey(g):
+    return ('s', g['signature']) if g['signature'] else ('e', g['executable'])
+want = collections.Counter(key(r) for r in records)
+got = {gkey(g): g['count'] for g in groups}
+assert got == dict(want), (got, dict(want))
+counts = [g['count'] for g in groups]
+assert counts == sorted(counts, reverse=True), counts
+by_pid = {r['COREDUMP_PID']: key(r) for r in records}
+assert by_pid[segv] == by_pid[raw], 'two SIGSEGVs of one executable at one place are apart'
+assert by_pid[other] != by_pid[segv], 'another executable is in the same group'
+shell_group = [g for g in groups if g['executable'] == shell]
+assert shell_group and shell_group[0]['count'] == 2 and shell_group[0]['signature'] is None, shell_group
+for r in records:
+    if r['COREDUMP_PID'] == segv and r.get('COREJOURNAL_BACKTRACE_JSON'):
+        g = [g for g in groups if gkey(g) == key(r)][0]
+        assert any('crash_here' in f for f in g['top_frames'] or []), g
+EOF
 ctl "$CJ_TMP/g" --json groups
 expect_rc 0 "groups"
-json_check "$CJ_TMP/g" "[(g['executable'], g['count']) for g in d if g['executable'] in ('$CRASHER', '$OTHER')] == [('$CRASHER', 5), ('$OTHER', 1)]"
-json_check "$CJ_TMP/g" "[g for g in d if g['executable'] == '$CRASHER'][0]['signals'] == ['SIGSEGV', 'SIGABRT', 'SIGBUS']"
-json_check "$CJ_TMP/g" "all(g['signature'] is None for g in d)"
+python3 "$CJ_TMP/groups.py" "$CJ_TMP/records.json" "$CJ_TMP/g" "$p_segv" "$p_raw" "$p_other" "$SHELL_EXE" \
+        || cj_fail "groups: $(cat "$CJ_TMP/g")"
 ctl "$CJ_TMP/g" groups
 head -1 "$CJ_TMP/g" | grep -q '^COUNT FIRST SEEN' || cj_fail "groups header: $(head -1 "$CJ_TMP/g")"
-grep -E "^ *5 .* $CRASHER " "$CJ_TMP/g" > /dev/null || cj_fail "groups table: $(cat "$CJ_TMP/g")"
+grep -E "^ *2 .* - +$SHELL_EXE " "$CJ_TMP/g" > /dev/null || cj_fail "groups table lacks the shell's group: $(cat "$CJ_TMP/g")"
 ctl "$CJ_TMP/g" --json groups other
-json_check "$CJ_TMP/g" "len(d) == 1 and d[0]['count'] == 1"
-cj_pass "groups: two crashes of one executable together, another executable apart"
+json_check "$CJ_TMP/g" "len(d) == 1 and d[0]['count'] == 1 and d[0]['executables'] == ['$OTHER']"
+ctl "$CJ_TMP/g" --json -n 1 groups
+json_check "$CJ_TMP/g" "len(d) == 1"
+cj_pass "groups: by signature, else by executable; one crash site together, another executable apart"
 
 # 10. metrics: the Prometheus text format, parsed by an independent reader.
 cat > "$CJ_TMP/prom.py" <<'EOF'
@@ -353,8 +393,7 @@ EOF
 prom() { python3 "$CJ_TMP/prom.py" "$@" || cj_fail "metrics check failed: $*"; }
 ctl "$CJ_TMP/m" metrics --storage-dir="$STORE"
 expect_rc 0 "metrics"
-n_all=$(echo $ALL | wc -w)
-n_sd=$([ -n "$p_sd" ] && echo 1 || echo 0)
+n_all=$ALL_RECORDS
 python3 - "$CJ_TMP/m" <<EOF || cj_fail "metrics values: $(cat "$CJ_TMP/m")"
 import re, subprocess, sys
 text = open(sys.argv[1]).read()
@@ -366,11 +405,15 @@ checks = {
     'corejournal_crashes_total': $n_all,
     'corejournal_crashes_by_executable_total{executable="$CRASHER"}': 5,
     'corejournal_crashes_by_executable_total{executable="$OTHER"}': 1,
-    'corejournal_crashes_by_signal_total{signal="SIGABRT"}': 2,
+    'corejournal_crashes_by_signal_total{signal="SIGABRT"}': 4,  # two kernel crashes, two --backtrace records
     'corejournal_crashes_by_signal_total{signal="SIGFPE"}': 1,
     'corejournal_cores_not_stored_total{reason="storage-none"}': 1,
     'corejournal_storage_files': 4,
 }
+import collections, json
+records = [json.loads(l) for l in open("$CJ_TMP/records.json")]
+for sig, n in collections.Counter(r['COREJOURNAL_SIGNATURE'] for r in records if r.get('COREJOURNAL_SIGNATURE')).items():
+    checks['corejournal_crashes_by_signature_total{signature="%s"}' % sig] = n
 bad = {k: (v(k), want) for k, want in checks.items() if v(k) != want}
 assert not bad, bad
 assert v('corejournal_core_stored_bytes_total') > 0
@@ -435,7 +478,7 @@ PY
         coredumpctl --no-pager --file="$CJ_TMP/remote-1.journal" dump "$r1" -o "$CJ_TMP/f.coredumpctl" > /dev/null 2>&1
         cj_assert_same_file "$CJ_TMP/f.coredumpctl" "$CJ_TMP/f.core" "dump from --file differs from coredumpctl's"
         "${FILECTL[@]}" --json groups > "$CJ_TMP/f.json" || cj_fail "groups --file"
-        json_check "$CJ_TMP/f.json" "sorted(g['executable'] for g in d) == sorted(['$CRASHER', '$OTHER'])"
+        json_check "$CJ_TMP/f.json" "sorted(e for g in d for e in g['executables']) == sorted(['$CRASHER', '$OTHER']) and len(d) == 2"
         "${FILECTL[@]}" metrics | grep -qx "corejournal_crashes_total 2" || cj_fail "metrics --file"
         "${FILECTL[@]}" info "$r2" > "$CJ_TMP/f.info" && grep -q "^    Executable: $OTHER$" "$CJ_TMP/f.info" || cj_fail "info --file: $(cat "$CJ_TMP/f.info")"
         "$CJ_CTL" --no-pager --directory="$NSDIR" list "$p_other" > "$CJ_TMP/d" || cj_fail "list --directory"
