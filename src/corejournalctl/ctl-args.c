@@ -201,7 +201,7 @@ int ctl_args_parse(int argc, char **argv, uint64_t now, CtlArgs *ret, char error
         error[0] = 0;
         optind = 0; /* a full reset, so the parser can run more than once (tests) */
         opterr = 0;
-        while ((c = getopt_long(argc, argv, "hn:1rS:U:F:o:A:D:q", options, NULL)) >= 0) {
+        while ((c = getopt_long(argc, argv, ":hn:1rS:U:F:o:A:D:q", options, NULL)) >= 0) {
                 switch (c) {
                 case 'h':
                         a.help = true;
