@@ -278,17 +278,32 @@ def machine():
     }
 
 
+def message_lines(d, h):
+    xs = [m.get("msglines") for w in d.data for m in d.data[w].get(h, {}).values()]
+    return [x for x in xs if x is not None]
+
+
+def trace_sentence(d):
+    """Whether each record carries a stack trace, judged by the lines of its MESSAGE."""
+    ours, sd = message_lines(d, "ours"), message_lines(d, "systemd")
+    def desc(name, xs):
+        if not xs:
+            return f"{name}'s records were not read"
+        if max(xs) > 1:
+            return f"{name}'s records carry a stack trace in MESSAGE ({min(xs)}–{max(xs)} lines)"
+        return f"**{name}'s records carry no stack trace** (MESSAGE is one line)"
+    s = desc("corejournal", ours) + "; " + desc("systemd-coredump", sd) + "."
+    if ours and sd and max(ours) <= 1 < max(sd):
+        s += (" The stack trace / backtrace is not part of corejournal's record in the build measured, so its "
+              "\"record readable\" figure does less work than systemd-coredump's.")
+    return s
+
+
 def notes(d, has_systemd, args):
     out = []
     if has_systemd:
-        msg = [m.get("msglines") for w in d.data for m in d.data[w].get("systemd", {}).values()]
-        msg = [x for x in msg if x is not None]
         trunc = sorted({w for w in d.data for m in d.data[w].get("systemd", {}).values() if m["truncated"]})
-        if msg:
-            out.append(f"- systemd-coredump's records carry a stack trace in MESSAGE ({min(msg)}–{max(msg)} lines), "
-                       "made with elfutils before the record is sent. **corejournal's record does not carry a stack "
-                       "trace yet** (its MESSAGE is one line), so its \"record readable\" figure does less work than "
-                       "systemd-coredump's.")
+        out.append("- " + trace_sentence(d))
         if trunc:
             out.append(f"- systemd-coredump marked these cores truncated: {', '.join(trunc)}.")
         held = [median([m["reap"] / m["done"] for m in d.data[w].get("systemd", {}).values() if m["done"]])
@@ -332,6 +347,7 @@ def main():
     ap.add_argument("--journald-note", default="")
     ap.add_argument("--load-before", default="")
     ap.add_argument("--load-after", default="")
+    ap.add_argument("--handler-info", default="")
     args = ap.parse_args()
 
     d = Data(parse(args.raw))
@@ -365,6 +381,7 @@ def main():
         runs=args.runs, nproc=mc["nproc"], mem=mc["mem"], kernel=mc["kernel"], cpu=mc["cpu"] or "?",
         fs=mc["fs"] or "?", systemd=mc["systemd"] or "not installed", zstd=mc["zstd"] or "?",
         load_before=args.load_before or "?", load_after=args.load_after or "?",
+        handler=args.handler_info or "?", trace=trace_sentence(d),
         journald=args.journald_note or "—", table=tab, targets=tgt or "(no targets measured)",
         notes=nts or "- (none)")
     with open(args.doc, "w") as f:

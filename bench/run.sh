@@ -111,6 +111,7 @@ mv "$T/rusage-wrap" "$T/w"
 mv "$T/floor-devnull" "$T/fd"
 mv "$T/floor-copy" "$T/fc"
 cp "$HANDLER" "$T/h"
+HANDLER_INFO="$(git -C "$SRC" rev-parse --short HEAD 2> /dev/null || echo "an unknown commit"), built $(date -u -r "$HANDLER" '+%Y-%m-%d %H:%M UTC')"
 LOG=$T/rusage.log
 touch "$LOG"
 
@@ -290,6 +291,6 @@ ARGS="bench/run.sh"
 [ $QUICK = 1 ] && ARGS="$ARGS --quick"
 [ "$RUNS" != 3 ] && ARGS="$ARGS --runs $RUNS"
 REPORT=(--command "$ARGS" --elapsed "$elapsed" --runs "$RUNS" --systemd-note "$SYSTEMD_NOTE" --journald-note "$JOURNALD_NOTE"
-        --load-before "$load_before" --load-after "$load_after")
+        --load-before "$load_before" --load-after "$load_after" --handler-info "$HANDLER_INFO")
 [ $DOC = 1 ] && REPORT+=(--doc "$SRC/docs/PERFORMANCE.md")
 python3 "$SRC/bench/report.py" "$RESULTS" "${REPORT[@]}"

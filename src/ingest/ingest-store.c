@@ -183,8 +183,16 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                 (void) snprintf(report.problem, sizeof(report.problem),
                                 "Resource limits disable core dumping for process %d (%s).", (int) a->pid,
                                 export_record_get_string(record, "COREDUMP_COMM") ?: "n/a");
-        } else if (a->rlimit < p.process_size_max)
-                p.process_size_max = a->rlimit;
+        } else {
+                /* The storage refuses a core past max(ProcessSizeMax, the storage's own limit),
+                 * so the process's limit caps all of them. */
+                if (a->rlimit < p.process_size_max)
+                        p.process_size_max = a->rlimit;
+                if (a->rlimit < p.external_size_max)
+                        p.external_size_max = a->rlimit;
+                if (a->rlimit < p.journal_size_max)
+                        p.journal_size_max = a->rlimit;
+        }
 
         if (p.storage == COREDUMP_STORAGE_EXTERNAL) {
                 dir_fd = open_storage_dir(config->storage_dir);

@@ -196,7 +196,12 @@ pid=$(cj_crash bash -c "ulimit -c 0; exec '$CRASHER' segv")
 record "$pid" > "$CJ_TMP/r.export"
 field COREDUMP_FILENAME "$CJ_TMP/r.export" > /dev/null && cj_fail "RLIMIT_CORE=0 still stored a core"
 expect "$CJ_TMP/r.export" MESSAGE "Process $pid (crasher) of user 0 terminated abnormally without generating a coredump."
-cj_pass "RLIMIT_CORE=0 honoured as systemd does"
+# A limit above a page but below the core's size: the core is not stored, the record says so.
+pid=$(cj_crash bash -c "ulimit -c 64; exec '$CRASHER' --touch 4 segv")
+record "$pid" > "$CJ_TMP/r2.export"
+field COREDUMP_FILENAME "$CJ_TMP/r2.export" > /dev/null && cj_fail "a core over RLIMIT_CORE was stored"
+field COREJOURNAL_CORE_NOT_STORED "$CJ_TMP/r2.export" > /dev/null || cj_fail "no reason for the refused core"
+cj_pass "RLIMIT_CORE honoured as systemd does (0: no core; small: not stored)"
 
 # 12. The crasher is killed while the core is read: the short core is flagged.
 configure
