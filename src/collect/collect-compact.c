@@ -225,19 +225,6 @@ uint64_t collect_compact_skippable(const CollectCompact *c, const CollectCoreInf
         return UINT64_MAX;
 }
 
-static int pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
-        const uint8_t *p = buf;
-        while (size > 0) {
-                ssize_t n = pwrite(fd, p, size, (off_t) offset);
-                if (n < 0)
-                        return negative_errno();
-                p += n;
-                size -= (size_t) n;
-                offset += (uint64_t) n;
-        }
-        return 0;
-}
-
 int collect_compact_build(CollectCompact *c, const CollectCoreInfo *info, int *ret_fd, uint64_t *ret_size) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) Elf64_Phdr *out = NULL;
@@ -316,14 +303,14 @@ int collect_compact_build(CollectCompact *c, const CollectCoreInfo *info, int *r
         fd = memfd_create("corejournal-compact-core", MFD_ALLOW_SEALING | MFD_CLOEXEC);
         if (fd < 0)
                 return negative_errno();
-        r = pwrite_all(fd, &eh, sizeof(eh), 0);
+        r = io_pwrite_all(fd, &eh, sizeof(eh), 0);
         if (r >= 0)
-                r = pwrite_all(fd, out, n_out * sizeof(Elf64_Phdr), sizeof(eh));
+                r = io_pwrite_all(fd, out, n_out * sizeof(Elf64_Phdr), sizeof(eh));
         if (r >= 0 && note_size > 0)
-                r = pwrite_all(fd, info->note_data, note_size, note_pos);
+                r = io_pwrite_all(fd, info->note_data, note_size, note_pos);
         for (size_t i = 0; r >= 0 && i < n_out; i++)
                 if (source[i])
-                        r = pwrite_all(fd, source[i]->data, (size_t) source[i]->size, out[i].p_offset);
+                        r = io_pwrite_all(fd, source[i]->data, (size_t) source[i]->size, out[i].p_offset);
         if (r < 0)
                 return r;
         if (ftruncate(fd, (off_t) pos) < 0)

@@ -21,11 +21,6 @@
 #include "input-limits.h"
 #include "io.h"
 
-static inline void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 /* ---- parsing helpers ---- */
 
 /* Strict decimal: digits only, no sign or space, no overflow. */

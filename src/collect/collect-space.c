@@ -10,6 +10,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "collect-space.h"
 
 static const char *const limit_table[_COLLECT_SPACE_LIMIT_MAX] = {
@@ -125,26 +126,14 @@ int collect_space_core_filename_uid(const char *name, uid_t *ret) {
         return 0;
 }
 
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
-}
-
 int collect_space_usage(int dir_fd, uint64_t *ret_bytes, size_t *ret_n_files) {
         _cleanup_(closedirp) DIR *d = NULL;
         uint64_t sum = 0;
         size_t n = 0;
-        int fd;
 
-        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                (void) safe_close(fd);
-                return r;
-        }
+        int k = io_opendir_at(dir_fd, &d);
+        if (k < 0)
+                return k;
 
         for (;;) {
                 struct dirent *de;

@@ -60,17 +60,14 @@ static bool is_spool_name(const char *n) {
 
 /* The spooled file names, sorted; at most SPOOL_FILES_MAX of them per run. */
 static int list_spool(int dir_fd, char ***ret, size_t *ret_n) {
-        _cleanup_(closep) int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
         char **names = NULL;
         size_t n = 0;
         DIR *d;
+        int r;
 
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d)
-                return negative_errno();
-        fd = -EBADF; /* owned by d */
+        r = io_opendir_at(dir_fd, &d);
+        if (r < 0)
+                return r;
         for (struct dirent *de; (de = readdir(d)) && n < SPOOL_FILES_MAX;) {
                 if (!is_spool_name(de->d_name))
                         continue;

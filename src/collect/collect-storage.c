@@ -254,23 +254,6 @@ static void refuse_write(Saver *s, int error) {
                error, 0, 0);
 }
 
-static int pwrite_all(int fd, const uint8_t *buf, size_t size, uint64_t offset) {
-        while (size > 0) {
-                ssize_t n = pwrite(fd, buf, size, (off_t) offset);
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
-                if (n == 0)
-                        return -EIO;
-                buf += n;
-                size -= (size_t) n;
-                offset += (uint64_t) n;
-        }
-        return 0;
-}
-
 static bool is_zero(const uint8_t *p, size_t n) {
         return n == 0 || (p[0] == 0 && memcmp(p, p + 1, n - 1) == 0);
 }
@@ -302,7 +285,7 @@ static void write_sparse(Saver *s, const uint8_t *buf, size_t size, uint64_t off
                                 break;
                         i += n;
                 }
-                r = pwrite_all(s->out_fd, buf + start, i - start, offset + start);
+                r = io_pwrite_all(s->out_fd, buf + start, i - start, offset + start);
                 if (r < 0)
                         return refuse_write(s, r);
                 account(s, i - start);

@@ -11,6 +11,7 @@
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "collect-space.h"
 #include "collect-vacuum.h"
 #include "input-limits.h"
@@ -35,11 +36,6 @@ static void vacuum_scan_done(VacuumScan *s) {
         free(s->files);
         free(s->entries);
         *s = (VacuumScan) {};
-}
-
-static void closedirp(DIR **d) {
-        if (*d)
-                (void) closedir(*d);
 }
 
 void collect_vacuum_result_done(CollectVacuumResult *r) {
@@ -166,17 +162,10 @@ static int vacuum_scan_add(VacuumScan *s, const char *name, uid_t uid, const str
 static int vacuum_scan(int dir_fd, const char *exclude, const struct stat *exclude_st, VacuumScan *s) {
         _cleanup_(closedirp) DIR *d = NULL;
         size_t examined = 0;
-        int fd;
 
-        fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-        if (fd < 0)
-                return negative_errno();
-        d = fdopendir(fd);
-        if (!d) {
-                int r = negative_errno();
-                (void) safe_close(fd);
-                return r;
-        }
+        int k = io_opendir_at(dir_fd, &d);
+        if (k < 0)
+                return k;
 
         for (;;) {
                 struct dirent *de;

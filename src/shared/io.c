@@ -29,6 +29,39 @@ int io_write_all(int fd, const void *buf, size_t size) {
         return 0;
 }
 
+int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
+        const char *p = buf;
+
+        while (size > 0) {
+                ssize_t n = pwrite(fd, p, size, (off_t) offset);
+                if (n < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                if (n == 0)
+                        return -EIO;
+                p += n;
+                size -= (size_t) n;
+                offset += (uint64_t) n;
+        }
+        return 0;
+}
+
+int io_opendir_at(int dir_fd, DIR **ret) {
+        int fd = openat(dir_fd, ".", O_RDONLY | O_DIRECTORY | O_CLOEXEC);
+        if (fd < 0)
+                return negative_errno();
+        DIR *d = fdopendir(fd);
+        if (!d) {
+                int r = negative_errno();
+                (void) safe_close(fd);
+                return r;
+        }
+        *ret = d;
+        return 0;
+}
+
 ssize_t io_read_full(int fd, void *buf, size_t size) {
         char *p = buf;
         size_t done = 0;

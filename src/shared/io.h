@@ -2,12 +2,24 @@
 /* Whole-buffer reads and writes on file descriptors, with size caps. */
 #pragma once
 
+#include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
 #include <sys/types.h>
 
 /* Writes all of buf, retrying on EINTR and short writes. Returns 0 or -errno. */
 int io_write_all(int fd, const void *buf, size_t size);
+
+/* Writes all of buf at offset (pwrite), retrying on EINTR and short writes. Returns 0 or -errno. */
+int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset);
+
+/* Opens the directory dir_fd refers to for readdir(), leaving dir_fd itself untouched. */
+int io_opendir_at(int dir_fd, DIR **ret);
+
+static inline void closedirp(DIR **d) {
+        if (*d)
+                (void) closedir(*d);
+}
 
 /* Reads up to size bytes, stopping early only at EOF. Returns bytes read or -errno. */
 ssize_t io_read_full(int fd, void *buf, size_t size);
