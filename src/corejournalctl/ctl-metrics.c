@@ -8,6 +8,7 @@
 #include <string.h>
 
 #include "cleanup.h"
+#include "ctl-json.h"
 #include "ctl-limits.h"
 #include "ctl-metrics.h"
 #include "ctl-record.h"
@@ -31,17 +32,24 @@ void ctl_metrics_done(CtlMetrics *m) {
         *m = (CtlMetrics) {};
 }
 
-int ctl_metrics_escape_label(const void *value, size_t size, char **ret) {
-        _cleanup_(freep) char *clean = NULL;
-        size_t n, o = 0;
-        char *out;
+/* The label value as kept: valid UTF-8 without NUL, cut at CTL_METRICS_LABEL_VALUE_MAX bytes. */
+static int label_value(const void *value, size_t size, char **ret) {
+        char *clean = NULL;
         int r;
 
         r = ctl_text_sanitize(value, size, 0, &clean);
         if (r < 0)
                 return r;
-        n = ctl_text_utf8_prefix(clean, CTL_METRICS_LABEL_VALUE_MAX);
-        out = malloc(n * 2 + 1);
+        clean[ctl_text_utf8_prefix(clean, CTL_METRICS_LABEL_VALUE_MAX)] = 0;
+        *ret = clean;
+        return 0;
+}
+
+/* Escapes \, " and newline of a kept label value for the text format. */
+static int escape_text(const char *clean, char **ret) {
+        size_t n = strlen(clean), o = 0;
+        char *out = malloc(n * 2 + 1);
+
         if (!out)
                 return -ENOMEM;
         for (size_t i = 0; i < n; i++) {
@@ -59,13 +67,23 @@ int ctl_metrics_escape_label(const void *value, size_t size, char **ret) {
         return 0;
 }
 
-/* Counts one under the label value (escaped here, so sorting and the index see final text). */
+int ctl_metrics_escape_label(const void *value, size_t size, char **ret) {
+        _cleanup_(freep) char *clean = NULL;
+        int r;
+
+        r = label_value(value, size, &clean);
+        if (r < 0)
+                return r;
+        return escape_text(clean, ret);
+}
+
+/* Counts one under the label value (kept sanitized and cut, escaped only when written). */
 static int counter_add(CtlCounterSet *s, const void *value, size_t size, uint64_t amount) {
         _cleanup_(freep) char *label = NULL;
         size_t i;
         int r;
 
-        r = ctl_metrics_escape_label(value, size, &label);
+        r = label_value(value, size, &label);
         if (r < 0)
                 return r;
         i = ctl_index_find(&s->index, (const char *const *) s->labels, label);
@@ -144,28 +162,41 @@ static int index_compare(const void *a, const void *b, void *userdata) {
         return strcmp(s->labels[*(const size_t *) a], s->labels[*(const size_t *) b]);
 }
 
-static int write_set(FILE *f, const CtlCounterSet *s, const char *name, const char *label, const char *help) {
-        _cleanup_(freep) size_t *order = NULL;
+/* The order in which a set's series are written: by label value. */
+static int sorted_order(const CtlCounterSet *s, size_t **ret) {
+        size_t *order = calloc(s->n ? s->n : 1, sizeof(size_t));
 
-        family(f, name, "counter", help);
-        if (s->n == 0)
-                return 0;
-        order = calloc(s->n, sizeof(size_t));
         if (!order)
                 return -ENOMEM;
         for (size_t i = 0; i < s->n; i++)
                 order[i] = i;
         qsort_r(order, s->n, sizeof(size_t), index_compare, (void *) s);
-        for (size_t i = 0; i < s->n; i++)
-                fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, s->labels[order[i]], s->values[order[i]]);
+        *ret = order;
         return 0;
 }
 
-int ctl_metrics_write(const CtlMetrics *m, FILE *f) {
-        static const struct {
-                size_t offset;
-                const char *name, *label, *family, *help;
-        } sets[] = {
+static int write_set(FILE *f, const CtlCounterSet *s, const char *name, const char *label, const char *help) {
+        _cleanup_(freep) size_t *order = NULL;
+        int r;
+
+        family(f, name, "counter", help);
+        r = sorted_order(s, &order);
+        if (r < 0)
+                return r;
+        for (size_t i = 0; i < s->n; i++) {
+                _cleanup_(freep) char *escaped = NULL;
+                r = escape_text(s->labels[order[i]], &escaped);
+                if (r < 0)
+                        return r;
+                fprintf(f, "%s{%s=\"%s\"} %" PRIu64 "\n", name, label, escaped, s->values[order[i]]);
+        }
+        return 0;
+}
+
+static const struct {
+        size_t offset;
+        const char *name, *label, *family, *help;
+} sets[] = {
                 { offsetof(CtlMetrics, by_executable), "corejournal_crashes_by_executable_total", "executable", "executable",
                   "Crash records by executable (COREDUMP_EXE, else COREDUMP_COMM)." },
                 { offsetof(CtlMetrics, by_unit), "corejournal_crashes_by_unit_total", "unit", "unit",
@@ -176,14 +207,19 @@ int ctl_metrics_write(const CtlMetrics *m, FILE *f) {
                   "Crash records by stack signature (COREJOURNAL_SIGNATURE)." },
                 { offsetof(CtlMetrics, not_stored), "corejournal_cores_not_stored_total", "reason", "reason",
                   "Crash records whose core was not stored, by reason (COREJOURNAL_CORE_NOT_STORED)." },
-        };
+};
+
+static const CtlCounterSet *set_of(const CtlMetrics *m, size_t i) {
+        return (const CtlCounterSet *) ((const char *) m + sets[i].offset);
+}
+
+int ctl_metrics_write(const CtlMetrics *m, FILE *f) {
         int r;
 
         family(f, "corejournal_crashes_total", "counter", "Crash records in the journal.");
         fprintf(f, "corejournal_crashes_total %" PRIu64 "\n", m->crashes);
         for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
-                r = write_set(f, (const CtlCounterSet *) ((const char *) m + sets[i].offset), sets[i].name, sets[i].label,
-                              sets[i].help);
+                r = write_set(f, set_of(m, i), sets[i].name, sets[i].label, sets[i].help);
                 if (r < 0)
                         return r;
         }
@@ -205,6 +241,41 @@ int ctl_metrics_write(const CtlMetrics *m, FILE *f) {
                "Records not counted under a label because a family reached its series limit.");
         for (size_t i = 0; i < ELEMENTSOF(sets); i++)
                 fprintf(f, "corejournal_metrics_series_dropped_total{family=\"%s\"} %" PRIu64 "\n", sets[i].family,
-                        ((const CtlCounterSet *) ((const char *) m + sets[i].offset))->dropped);
+                        set_of(m, i)->dropped);
         return ferror(f) ? -EIO : 0;
+}
+
+int ctl_metrics_to_json(const CtlMetrics *m, json_object **ret) {
+        _cleanup_(json_object_putp) json_object *o = json_object_new_object();
+        _cleanup_(json_object_putp) json_object *dropped = json_object_new_object();
+        int k = 0;
+
+        if (!o || !dropped)
+                return -ENOMEM;
+        k |= json_object_object_add(o, "crashes", json_object_new_uint64(m->crashes));
+        for (size_t i = 0; i < ELEMENTSOF(sets); i++) {
+                const CtlCounterSet *s = set_of(m, i);
+                _cleanup_(freep) size_t *order = NULL;
+                json_object *counts = json_object_new_object();
+                char key[32];
+
+                if (!counts || sorted_order(s, &order) < 0) {
+                        json_object_put(counts);
+                        return -ENOMEM;
+                }
+                for (size_t j = 0; j < s->n; j++)
+                        k |= json_object_object_add(counts, s->labels[order[j]], json_object_new_uint64(s->values[order[j]]));
+                (void) snprintf(key, sizeof(key), "by_%s", sets[i].family);
+                k |= json_object_object_add(o, strcmp(sets[i].family, "reason") == 0 ? "not_stored_by_reason" : key, counts);
+                k |= json_object_object_add(dropped, sets[i].family, json_object_new_uint64(s->dropped));
+        }
+        k |= json_object_object_add(o, "core_stored_bytes", json_object_new_uint64(m->stored_bytes));
+        k |= json_object_object_add(o, "storage_bytes", m->storage_known ? json_object_new_uint64(m->storage_bytes) : NULL);
+        k |= json_object_object_add(o, "storage_files", m->storage_known ? json_object_new_uint64(m->storage_files) : NULL);
+        k |= json_object_object_add(o, "last_crash", m->last_crash_usec ? json_object_new_uint64(m->last_crash_usec) : NULL);
+        k |= json_object_object_add(o, "series_dropped", TAKE_PTR(dropped));
+        if (k)
+                return -ENOMEM;
+        *ret = TAKE_PTR(o);
+        return 0;
 }

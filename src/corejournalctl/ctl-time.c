@@ -175,8 +175,10 @@ static int parse_absolute(const char *s, uint64_t now, uint64_t *ret) {
                         e++;
                 else if (*e != 0)
                         return -EINVAL;
-        } else
+        } else {
+                parsed = tm; /* strptime() may have set fields before it failed */
                 e = s;
+        }
         if (*e) {
                 struct tm with_time = parsed;
                 const char *f = strptime(e, "%H:%M:%S", &with_time);

@@ -60,10 +60,6 @@ static int not_found(const CtlArgs *a) {
         return -ESRCH;
 }
 
-static void closedirp_fd(int *fd) {
-        (void) safe_close(*fd);
-}
-
 static void pager_finishp(CtlPager *p) {
         ctl_pager_finish(p);
 }
@@ -322,7 +318,7 @@ static void more_matches_notice(const CtlArgs *a, CtlWalk *w) {
 
 static int verb_dump(const CtlArgs *a, sd_journal *j, uint64_t now) {
         _cleanup_(export_record_freep) ExportRecord *rec = NULL;
-        _cleanup_(closedirp_fd) int fd = -EBADF;
+        _cleanup_(closep) int fd = -EBADF;
         char error[CTL_ERROR_MAX];
         CtlWalk w;
         int r;
@@ -538,7 +534,7 @@ static int scan_storage(const CtlArgs *a, int fd, CtlStorage *s) {
 }
 
 static int verb_disk_usage(const CtlArgs *a) {
-        _cleanup_(closedirp_fd) int fd = -EBADF;
+        _cleanup_(closep) int fd = -EBADF;
         char b1[CTL_SIZE_STRING_MAX], b2[CTL_SIZE_STRING_MAX], b3[CTL_SIZE_STRING_MAX], b4[CTL_SIZE_STRING_MAX];
         uint64_t max_use, keep_free;
         CtlStorage s = {};
@@ -582,9 +578,9 @@ static int verb_disk_usage(const CtlArgs *a) {
 }
 
 static int verb_vacuum(const CtlArgs *a) {
-        _cleanup_(closedirp_fd) int fd = -EBADF;
+        _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) size_t *removed = NULL;
-        char b1[CTL_SIZE_STRING_MAX], b2[CTL_SIZE_STRING_MAX], b3[CTL_SIZE_STRING_MAX];
+        char b1[CTL_SIZE_STRING_MAX], b2[CTL_SIZE_STRING_MAX], b3[CTL_SIZE_STRING_MAX], b4[CTL_SIZE_STRING_MAX];
         uint64_t max_use, keep_free, freed = 0;
         size_t n_removed = 0;
         CtlStorage s = {};
@@ -638,7 +634,7 @@ static int verb_vacuum(const CtlArgs *a) {
                                ctl_size_format(s.files[removed[i]].disk_bytes, b1));
                 printf("%s %s; core files %s take %s (MaxUse=%s KeepFree=%s).\n", a->dry_run ? "Would free" : "Freed",
                        ctl_size_format(freed, b1), a->dry_run ? "would" : "now", ctl_size_format(s.disk_bytes, b2),
-                       max_use ? ctl_size_format(max_use, b3) : "off", keep_free ? ctl_size_format(keep_free, b3 + 0) : "off");
+                       max_use ? ctl_size_format(max_use, b3) : "off", keep_free ? ctl_size_format(keep_free, b4) : "off");
         }
         if (k < 0)
                 r = log_errno(k, "cannot remove a core file from %s: %s", a->storage_dir, strerror(-k));
@@ -678,6 +674,14 @@ static int verb_metrics(const CtlArgs *a, sd_journal *j) {
                         ctl_storage_done(&s);
                 }
                 (void) close(fd);
+        }
+        if (a->json) {
+                _cleanup_(json_object_putp) json_object *o = NULL;
+                r = ctl_metrics_to_json(&m, &o);
+                ctl_metrics_done(&m);
+                if (r < 0)
+                        return log_errno(r, "out of memory");
+                return print_json(a, stdout, o);
         }
         r = ctl_metrics_write(&m, stdout);
         ctl_metrics_done(&m);

@@ -302,7 +302,7 @@ ctl "$CJ_TMP/j" --json disk-usage --storage-dir="$STORE"
 json_check "$CJ_TMP/j" "d['files'] == 4 and d['disk_bytes'] > 0 and d['directory'] == '$STORE'"
 ctl "$CJ_TMP/j" --json vacuum --storage-dir="$STORE" --dry-run --max-use=1
 json_check "$CJ_TMP/j" "d['dry_run'] and len(d['removed']) == 4"
-cj_pass "--json: list (same values as coredumpctl --json), info, -F, groups, dump, disk-usage, vacuum"
+cj_pass "--json: list (same values as coredumpctl --json), info, -F, groups, dump, disk-usage, vacuum (metrics in 10)"
 
 # 9. groups: by COREJOURNAL_SIGNATURE where a record has one, else by executable. The expected
 # groups are computed from journalctl's own JSON; two --backtrace records of this shell (no core,
@@ -418,6 +418,8 @@ bad = {k: (v(k), want) for k, want in checks.items() if v(k) != want}
 assert not bad, bad
 assert v('corejournal_core_stored_bytes_total') > 0
 EOF
+ctl "$CJ_TMP/mj" --json metrics --storage-dir="$STORE"
+json_check "$CJ_TMP/mj" "d['crashes'] == $n_all and d['by_executable']['$OTHER'] == 1 and d['not_stored_by_reason'] == {'storage-none': 1} and d['storage_files'] == 4"
 ctl "$CJ_TMP/m" metrics other
 grep -qx "corejournal_crashes_total 1" "$CJ_TMP/m" || cj_fail "metrics with a match: $(grep crashes_total "$CJ_TMP/m")"
 cj_pass "metrics: valid text format; crashes by executable and signal, refusals by reason, storage"
@@ -530,3 +532,16 @@ cmp -s "$CJ_TMP/left" "$CJ_TMP/want" || cj_fail "vacuum removed the wrong files:
 grep -q "^Removed core.prog.1000.0123456789abcdef0123456789abcdef.1.1.zst" "$CJ_TMP/vac" || cj_fail "vacuum output: $(cat "$CJ_TMP/vac")"
 [ -L "$VSTORE/core.link.0.x.1.1" ] && [ -s /etc/passwd ] || cj_fail "vacuum touched a symlink"
 cj_pass "disk-usage and vacuum: systemd's order, symlinks and other files left alone"
+
+# 15. Anyone can submit a record naming any file as its core; root's dump must not copy it.
+sleep 60 & p_forged=$!
+printf 'MESSAGE=forged\nCOREDUMP_FILENAME=/etc/shadow\n\n' |
+        setpriv --reuid=4242 --regid=4242 --clear-groups "$CJ_HANDLER" --namespace="$CJ_NS" --backtrace "$p_forged" 4242 4242 11 "$(date +%s)" 0 \
+        || cj_fail "a user's --backtrace submission failed"
+kill "$p_forged"; wait "$p_forged" 2>/dev/null || true
+cj_wait_records "COREDUMP_PID=$p_forged"
+ctl "$CJ_TMP/forged" dump "$p_forged"
+expect_rc 1 "dump of a record a user sent with COREDUMP_FILENAME"
+grep -q "the record was sent by uid 4242, not root" "$CJ_TMP/forged.err" || cj_fail "forged record: $(cat "$CJ_TMP/forged.err")"
+[ -s "$CJ_TMP/forged" ] && cj_fail "dump copied the file a user's record named"
+cj_pass "a COREDUMP_FILENAME in a record a user sent is not opened"

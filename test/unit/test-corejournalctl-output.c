@@ -44,12 +44,11 @@ static ExportRecord *record(const char *first, ...) {
         return r;
 }
 
-/* Runs f into a memory buffer and returns the text. */
-static char *capture_start(FILE **f, size_t *size) {
-        char *buf = NULL;
-        *f = open_memstream(&buf, size);
-        assert_non_null(*f);
-        return buf;
+/* A stream into *buf, which holds the text once the stream is closed. */
+static FILE *capture(char **buf, size_t *size) {
+        FILE *f = open_memstream(buf, size);
+        assert_non_null(f);
+        return f;
 }
 
 static int setup_utc(void **state) {
@@ -106,20 +105,20 @@ static void test_list_table(void **state) {
         assert_int_equal(ctl_list_add_record(&t, b, NULL), 0);
         assert_int_equal(ctl_list_add_record(&t, sd, NULL), 0);
 
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_table_print(&t, f, true), 0);
         fclose(f);
         /* coredumpctl's layout: one space between columns, numbers right-aligned, "-" for
          * nothing, no trailing blanks; SIG0 for systemd's --backtrace records. */
         assert_string_equal(text,
-                            "TIME                           PID  UID  GID SIG     COREFILE EXE                 SIZE\n"
-                            "Tue 2023-11-14 22:13:20 UTC   4242 1000 1000 SIGSEGV present  /usr/bin/crasher   17.4K\n"
-                            "Tue 2023-11-14 22:14:21 UTC      7    0    0 SIGABRT journal  evil\\x1b[2J            -\n"
-                            "Tue 2023-11-14 22:14:22 UTC 123456    0    0 SIG0    -        /usr/bin/sleep         -\n");
+                            "TIME                           PID  UID  GID SIG     COREFILE EXE               SIZE\n"
+                            "Tue 2023-11-14 22:13:20 UTC   4242 1000 1000 SIGSEGV present  /usr/bin/crasher 17.4K\n"
+                            "Tue 2023-11-14 22:14:21 UTC      7    0    0 SIGABRT journal  evil\\x1b[2J          -\n"
+                            "Tue 2023-11-14 22:14:22 UTC 123456    0    0 SIG0    -        /usr/bin/sleep       -\n");
         free(text);
 
         /* Without the legend the widths come from the cells alone. */
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_table_print(&t, f, false), 0);
         fclose(f);
         assert_string_equal(text,
@@ -151,7 +150,7 @@ static void test_info_block(void **state) {
         size_t size;
         FILE *f;
 
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_info_print(f, r, &probe, T0 + 20 * 1000000), 0);
         fclose(f);
         assert_string_equal(text,
@@ -180,7 +179,7 @@ static void test_info_block(void **state) {
         free(text);
 
         /* Unknown users print as their number; a refused core says why. */
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_info_print(f, refused, NULL, T0), 0);
         fclose(f);
         assert_string_equal(text,
@@ -192,7 +191,7 @@ static void test_info_block(void **state) {
         free(text);
 
         /* systemd's --backtrace records say "Reason", as coredumpctl does. */
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_info_print(f, sd, NULL, T0), 0);
         fclose(f);
         assert_string_equal(text,
@@ -407,7 +406,7 @@ static void test_prometheus_text(void **state) {
         m.storage_bytes = 8192;
         m.storage_files = 2;
 
-        text = capture_start(&f, &size);
+        f = capture(&text, &size);
         assert_int_equal(ctl_metrics_write(&m, f), 0);
         fclose(f);
         assert_string_equal(
@@ -453,6 +452,18 @@ static void test_prometheus_text(void **state) {
                 "corejournal_metrics_series_dropped_total{family=\"signal\"} 0\n"
                 "corejournal_metrics_series_dropped_total{family=\"signature\"} 0\n"
                 "corejournal_metrics_series_dropped_total{family=\"reason\"} 0\n");
+
+        /* The same numbers as JSON, label values unescaped. */
+        _cleanup_(json_object_putp) json_object *o = NULL;
+        assert_int_equal(ctl_metrics_to_json(&m, &o), 0);
+        assert_string_equal(
+                json_object_to_json_string_ext(o, JSON_C_TO_STRING_PLAIN | JSON_C_TO_STRING_NOSLASHESCAPE),
+                "{\"crashes\":3,\"by_executable\":{\"/usr/bin/a \\\"q\\\"\":2,\"python3\":1},"
+                "\"by_unit\":{\"a.service\":1,\"app.service\":1},"
+                "\"by_signal\":{\"SIGABRT\":1,\"SIGSEGV\":1,\"ZeroDivisionError\":1},\"by_signature\":{\"s1\":1},"
+                "\"not_stored_by_reason\":{\"keep-free\":1},\"core_stored_bytes\":1024,\"storage_bytes\":8192,"
+                "\"storage_files\":2,\"last_crash\":1700000000250000,"
+                "\"series_dropped\":{\"executable\":0,\"unit\":0,\"signal\":0,\"signature\":0,\"reason\":0}}");
         ctl_metrics_done(&m);
 
         /* Beyond CTL_METRICS_SERIES_MAX label values, records are counted as dropped. */
