@@ -111,7 +111,7 @@ mv "$T/rusage-wrap" "$T/w"
 mv "$T/floor-devnull" "$T/fd"
 mv "$T/floor-copy" "$T/fc"
 cp "$HANDLER" "$T/h"
-HANDLER_INFO="$(git -C "$SRC" rev-parse --short HEAD 2> /dev/null || echo "an unknown commit"), built $(date -u -r "$HANDLER" '+%Y-%m-%d %H:%M UTC')"
+HANDLER_INFO="built $(date -u -r "$HANDLER" '+%Y-%m-%d %H:%M UTC'); HEAD was $(git -C "$SRC" rev-parse --short HEAD 2> /dev/null || echo unknown) when the run started"
 LOG=$T/rusage.log
 touch "$LOG"
 
