@@ -52,8 +52,14 @@ _printf_(1, 2) static void log_error(const char *format, ...) {
         (void) vsnprintf(line, sizeof(line), format, ap);
         va_end(ap);
         fprintf(stderr, "corejournal-handler: %s\n", line);
-        if (kmsg_fd >= 0)
-                (void) dprintf(kmsg_fd, "<3>corejournal-handler[%d]: %s\n", (int) getpid(), line);
+        if (kmsg_fd >= 0) {
+                /* One write() per record: /dev/kmsg takes each write as one message, and
+                 * dprintf() gives up on it (it cannot seek). */
+                char msg[1100];
+                int n = snprintf(msg, sizeof(msg), "<3>corejournal-handler[%d]: %s\n", (int) getpid(), line);
+                if (n > 0)
+                        (void) !write(kmsg_fd, msg, (size_t) n < sizeof(msg) ? (size_t) n : sizeof(msg) - 1);
+        }
 }
 
 static void help(void) {

@@ -58,10 +58,18 @@ cj_journald_start() {
         CJ_NS_SOCKET=/run/systemd/journal.$CJ_NS/socket
         local i
         for i in $(seq 100); do
-                [ -S "$CJ_NS_SOCKET" ] && return 0
+                [ -S "$CJ_NS_SOCKET" ] && break
                 sleep 0.05
         done
-        cj_fail "journald namespace $CJ_NS did not start"
+        [ -S "$CJ_NS_SOCKET" ] || cj_fail "journald namespace $CJ_NS did not start"
+        # A namespace journald exits after 30 s without clients; a stdout stream held open keeps
+        # it up through long tests (it is closed before journald is stopped).
+        python3 -c 'import socket, sys, time
+s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
+s.connect(sys.argv[1])
+s.sendall(b"corejournal-test\n\n6\n0\n0\n0\n0\n")
+time.sleep(86400)' "/run/systemd/journal.$CJ_NS/stdout" &
+        cj_on_exit "kill $! 2>/dev/null || true"
 }
 
 cj_journald_stop() {

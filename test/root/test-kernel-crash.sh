@@ -215,3 +215,15 @@ wait $pid 2>/dev/null || true
 record "$pid" > "$CJ_TMP/t.export"
 expect "$CJ_TMP/t.export" COREDUMP_TRUNCATED 1
 cj_pass "a core cut short by SIGKILL is marked COREDUMP_TRUNCATED=1"
+
+# 13. journald unreachable in kernel mode: the handler says so in the kernel log (its stderr is
+#     /dev/null) and spools the record; a replay delivers it.
+printf '[Coredump]\nJournalSocket=/run/cj-no-journald-%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' $$ "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
+pid=$(cj_crash "$CRASHER" abort)
+for _ in $(seq 100); do dmesg | grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" && break; sleep 0.05; done
+dmesg | grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" || cj_fail "no kernel log line about the absent journald"
+[ "$(ls "$CJ_TMP/spool" | wc -l)" -ge 1 ] || cj_fail "the record was not spooled"
+"$CJ_HANDLER" --config="$CJ_TMP/c.conf" --journal-socket="$CJ_NS_SOCKET" --replay > /dev/null || cj_fail "--replay failed"
+record "$pid" > "$CJ_TMP/sp.export"
+expect "$CJ_TMP/sp.export" COREDUMP_SIGNAL 6
+cj_pass "journald unreachable: kernel log line, record spooled and replayed"
