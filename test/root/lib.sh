@@ -98,17 +98,19 @@ cj_wait_records() {
 cj_borrow_sysctls() {
         exec 9>"$CJ_LOCK"
         flock 9
-        local pattern pipe_limit suid
+        local pattern pipe_limit suid devkmsg
         pattern=$(cat /proc/sys/kernel/core_pattern)
         pipe_limit=$(cat /proc/sys/kernel/core_pipe_limit)
         suid=$(cat /proc/sys/fs/suid_dumpable)
-        cj_on_exit "cj_restore_sysctls '$pattern' '$pipe_limit' '$suid'"
+        devkmsg=$(cat /proc/sys/kernel/printk_devkmsg)
+        cj_on_exit "cj_restore_sysctls '$pattern' '$pipe_limit' '$suid' '$devkmsg'"
 }
 
 cj_restore_sysctls() {
         printf '%s\n' "$1" > /proc/sys/kernel/core_pattern
         printf '%s\n' "$2" > /proc/sys/kernel/core_pipe_limit
         printf '%s\n' "$3" > /proc/sys/fs/suid_dumpable
+        [ -z "${4:-}" ] || printf '%s\n' "$4" > /proc/sys/kernel/printk_devkmsg
 }
 
 # Compares two files byte for byte, failing with a message.

@@ -218,6 +218,8 @@ cj_pass "a core cut short by SIGKILL is marked COREDUMP_TRUNCATED=1"
 
 # 13. journald unreachable in kernel mode: the handler says so in the kernel log (its stderr is
 #     /dev/null) and spools the record; a replay delivers it.
+# Userspace lines in the kernel log are rate-limited; earlier crashes may have used the burst.
+echo on > /proc/sys/kernel/printk_devkmsg
 printf '[Coredump]\nJournalSocket=/run/cj-no-journald-%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' $$ "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
 pid=$(cj_crash "$CRASHER" abort)
 for _ in $(seq 100); do dmesg | grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" && break; sleep 0.05; done
