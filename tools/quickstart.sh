@@ -43,7 +43,7 @@ echo 16 > /proc/sys/kernel/core_pipe_limit
 ulimit -c unlimited # a soft limit of 0 would mean "no core", as with systemd-coredump
 
 echo "quickstart: crashing a demo program (SIGSEGV) through kernel.core_pattern..."
-"$work/crasher" segv > /dev/null 2>&1 || true
+( "$work/crasher" segv ) > /dev/null 2>&1 || true # the subshell keeps bash's "Segmentation fault" notice quiet
 
 for _ in $(seq 100); do
         journalctl --namespace="$ns" -q MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1 -o cat 2>/dev/null | grep -q . && break
