@@ -509,6 +509,7 @@ static const KeyDef keys[] = {
           COREDUMP_BACKTRACE_TIMEOUT_USEC_DEFAULT, NULL, 0 },
         { "BacktraceMemoryMax", KEY_SIZE, KEY_POSITIVE, FIELD(backtrace_memory_max),
           COREDUMP_BACKTRACE_MEMORY_MAX_DEFAULT, NULL, 0 },
+        { "BacktraceDebuginfod", KEY_BOOLEAN, 0, FIELD(backtrace_debuginfod), false, NULL, 0 },
         { "RateLimitIntervalSec", KEY_TIMESPAN, 0, FIELD(ratelimit_interval_usec),
           COREDUMP_RATELIMIT_INTERVAL_USEC_DEFAULT, NULL, 0 },
         { "RateLimitBurst", KEY_UNSIGNED, 0, FIELD(ratelimit_burst), COREDUMP_RATELIMIT_BURST_DEFAULT, NULL, 0 },

@@ -57,6 +57,7 @@ typedef struct CollectConfig {
         char *spool_dir;             /* SpoolDirectory=, never NULL */
         uint64_t backtrace_timeout_usec;  /* BacktraceTimeoutSec=, > 0 and finite */
         uint64_t backtrace_memory_max;    /* BacktraceMemoryMax=, > 0 and finite */
+        bool backtrace_debuginfod;        /* BacktraceDebuginfod=: ask DEBUGINFOD_URLS servers, off by default */
         uint64_t ratelimit_interval_usec; /* RateLimitIntervalSec=, 0 disables rate limiting */
         unsigned ratelimit_burst;         /* RateLimitBurst=, 0 disables rate limiting */
 } CollectConfig;

@@ -120,6 +120,7 @@ static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, 
                 .uid = as_user ? crash->args.uid : 65534,
                 .gid = as_user ? crash->args.gid : 65534,
                 .exe = export_record_get_string(record, "COREDUMP_EXE"),
+                .debuginfod = config->backtrace_debuginfod,
         };
         r = backtrace_analyze(fd, &o, &res);
         if (r < 0)

@@ -57,6 +57,7 @@ static void assert_defaults(const CollectConfig *c) {
         assert_string_equal(c->spool_dir, SPOOL_DIR);
         assert_true(c->backtrace_timeout_usec == 10 * 1000 * 1000);
         assert_true(c->backtrace_memory_max == 512 * MIB);
+        assert_false(c->backtrace_debuginfod);
         assert_true(c->ratelimit_interval_usec == 30 * 1000 * 1000);
         assert_int_equal(c->ratelimit_burst, 10);
 }
@@ -89,6 +90,7 @@ static void test_every_key(void **state) {
                       "SpoolDirectory=/srv/spool\n"
                       "BacktraceTimeoutSec=1min\n"
                       "BacktraceMemoryMax=1G\n"
+                      "BacktraceDebuginfod=yes\n"
                       "RateLimitIntervalSec=5min\n"
                       "RateLimitBurst=0\n");
         print_diags(&diag);
@@ -108,6 +110,7 @@ static void test_every_key(void **state) {
         assert_string_equal(c.spool_dir, "/srv/spool");
         assert_true(c.backtrace_timeout_usec == 60ULL * 1000 * 1000);
         assert_true(c.backtrace_memory_max == GIB);
+        assert_true(c.backtrace_debuginfod);
         assert_true(c.ratelimit_interval_usec == 300ULL * 1000 * 1000);
         assert_int_equal(c.ratelimit_burst, 0);
 
