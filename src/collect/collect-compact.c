@@ -95,7 +95,9 @@ static size_t find_addresses(const CollectCoreInfo *info, uint64_t *sps, size_t 
 static void keep(CollectCompact *c, size_t phdr, uint64_t offset, uint64_t size) {
         if (size == 0 || c->kept + size > COMPACT_SIZE_MAX)
                 return;
-        for (size_t i = 0; i < c->n_ranges; i++) {
+        /* Ranges are added in program header order, so only the last one can share a header
+         * (this keeps planning linear in the number of headers). */
+        for (size_t i = c->n_ranges > 0 ? c->n_ranges - 1 : 0; i < c->n_ranges; i++) {
                 KeptRange *r = &c->ranges[i];
                 if (r->phdr == phdr && offset < r->offset + r->size && r->offset < offset + size) {
                         /* Overlap (two threads on one stack segment): widen the existing range. */
@@ -176,7 +178,8 @@ static void plan(CollectCompact *c, const CollectCoreInfo *info) {
                         keep(c, i, ph->p_offset + (lo - start), hi - lo);
                 }
         }
-        qsort(c->ranges, c->n_ranges, sizeof(KeptRange), range_compare);
+        if (c->n_ranges > 0)
+                qsort(c->ranges, c->n_ranges, sizeof(KeptRange), range_compare);
         for (size_t i = 0; i < c->n_ranges; i++) {
                 c->ranges[i].data = calloc(1, (size_t) c->ranges[i].size);
                 if (!c->ranges[i].data) {
@@ -246,6 +249,7 @@ int collect_compact_build(CollectCompact *c, const CollectCoreInfo *info, int *r
         size_t note_size = info->note_data ? info->note_size : 0;
         pos = page_ceil(note_pos + note_size);
 
+        size_t next_range = 0;
         for (size_t i = 0; i < info->n_phdrs; i++) {
                 Elf64_Phdr ph = info->phdrs[i];
                 if (ph.p_type == PT_NOTE) {
@@ -266,9 +270,12 @@ int collect_compact_build(CollectCompact *c, const CollectCoreInfo *info, int *r
                 }
                 /* A PT_LOAD: its kept range (at most one after merging) becomes a header with
                  * data, the rest before and after it headers without. */
+                /* Ranges are sorted by offset and so by header: walk them alongside. */
+                while (next_range < c->n_ranges && c->ranges[next_range].phdr < i)
+                        next_range++;
                 const KeptRange *k = NULL;
-                for (size_t j = 0; j < c->n_ranges; j++)
-                        if (c->ranges[j].phdr == i && c->ranges[j].data && c->ranges[j].size > 0)
+                for (size_t j = next_range; j < c->n_ranges && c->ranges[j].phdr == i; j++)
+                        if (c->ranges[j].data && c->ranges[j].size > 0)
                                 k = &c->ranges[j];
                 if (!k) {
                         ph.p_offset = pos, ph.p_filesz = 0;

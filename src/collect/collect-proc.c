@@ -788,14 +788,18 @@ static int mount_namespace_leader(int proc_fd, pid_t pid, pid_t *ret) {
  * root, so that nothing outside proc_fd is looked at). stat() follows the root link to learn
  * its inode; nothing is opened through it. */
 static int add_container_cmdline(int proc_fd, int pid_fd, pid_t pid, ExportRecord *record) {
-        struct stat st, init_st;
         char path[32];
         pid_t leader = 0;
         int r;
 
-        if (fstatat(pid_fd, "root", &st, 0) < 0 || fstatat(proc_fd, "1/root", &init_st, 0) < 0)
+        /* AT_STATX_DONT_SYNC: a root on a network or FUSE file system must not make the
+         * privileged handler wait for its server (a hostile one never answers). */
+        struct statx stx, init_stx;
+        if (statx(pid_fd, "root", AT_STATX_DONT_SYNC, STATX_INO, &stx) < 0 ||
+            statx(proc_fd, "1/root", AT_STATX_DONT_SYNC, STATX_INO, &init_stx) < 0)
                 return 0;
-        if (st.st_dev == init_st.st_dev && st.st_ino == init_st.st_ino)
+        if (stx.stx_dev_major == init_stx.stx_dev_major && stx.stx_dev_minor == init_stx.stx_dev_minor &&
+            stx.stx_ino == init_stx.stx_ino)
                 return 0;
 
         r = mount_namespace_leader(proc_fd, pid, &leader);

@@ -344,7 +344,6 @@ static int run_kernel(int argc, char *const *argv) {
 
         /* Our own crash must not come back to us. */
         (void) prctl(PR_SET_DUMPABLE, 0);
-        kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
 
         r = ingest_kernel_parse_args(argc, argv, &args, error, sizeof(error));
         if (r < 0) {
@@ -390,6 +389,10 @@ int main(int argc, char *argv[]) {
                 return EXIT_USAGE;
         if (r == 0)
                 return EXIT_SUCCESS;
+        /* Kernel mode: stderr is /dev/null, so problems from here on (configuration included)
+         * go to the kernel log too. */
+        if (!arg_backtrace && arg_install == INSTALL_NONE && !arg_replay && argc - optind >= 6)
+                kmsg_fd = open("/dev/kmsg", O_WRONLY | O_CLOEXEC | O_NOCTTY);
         if (load_config() < 0)
                 return EXIT_USAGE;
 

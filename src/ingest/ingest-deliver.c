@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdio.h>
 #include <string.h>
+#include <sys/file.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -83,6 +84,10 @@ int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret) {
         dir_fd = open(sink->spool_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
         if (dir_fd < 0)
                 return errno == ENOENT ? 0 : negative_errno();
+        /* One replay at a time: during a storm every handler would otherwise replay the same
+         * files at once (and could send one twice between the journal check and the unlink). */
+        if (flock(dir_fd, LOCK_EX | LOCK_NB) < 0)
+                return errno == EWOULDBLOCK ? 0 : negative_errno();
         r = collect_spool_replay(dir_fd, replay_one, (void *) sink, &stats);
         if (r < 0)
                 return r;

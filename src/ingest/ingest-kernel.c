@@ -179,6 +179,8 @@ int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) 
                 if (r < 0)
                         return r;
                 r = collect_proc_context(proc_fd, args->pid, context);
+                if (r >= 0)
+                        r = add_thread_name(context, proc_fd, args);
                 if (r == -ENOMEM)
                         return r;
                 if (r < 0)
@@ -187,9 +189,6 @@ int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) 
                         /* Reaped while we read: the PID may name another process by now. */
                         c.context_skipped = "the process was reaped while its context was read";
                 else {
-                        r = add_thread_name(context, proc_fd, args);
-                        if (r < 0)
-                                return r;
                         for (size_t i = 0; i < context->n_fields; i++) {
                                 r = export_record_append(record, context->fields[i].name,
                                                          context->fields[i].value, context->fields[i].size);

@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pwd.h>
 #include <inttypes.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -95,6 +96,19 @@ static int add_outcome(ExportRecord *record, const CollectStorageResult *res, co
         return r;
 }
 
+/* The identity analysis children run as for cores their user may not read: systemd-coredump's
+ * own user when it exists (nothing else runs as it), else nobody. */
+static void ingest_store_analysis_identity(uid_t *ret_uid, gid_t *ret_gid) {
+        struct passwd *pw = getpwnam("systemd-coredump");
+        if (pw && pw->pw_uid != 0 && pw->pw_gid != 0) {
+                *ret_uid = pw->pw_uid;
+                *ret_gid = pw->pw_gid;
+                return;
+        }
+        *ret_uid = 65534;
+        *ret_gid = 65534;
+}
+
 /* Stack trace, package metadata and signature from the compact core, in the sandboxed child. */
 static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, CollectCompact *compact,
                          CollectCore *core, BacktraceResult *ret) {
@@ -111,14 +125,18 @@ static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, 
                 return export_record_append_string(record, "COREJOURNAL_BACKTRACE_PARTIAL",
                                                    "no stack trace: the core's headers and notes never arrived whole");
 
-        /* The analysis runs as the crashing user when that is a regular user (it can read the
-         * user's own binaries), else as nobody; never as root. */
-        bool as_user = crash->args.dumpable == 1 && ingest_kernel_uid_is_regular(crash->args.uid);
+        /* The analysis runs as the crashing user when that user may read the core anyway (it
+         * can then read the user's own binaries too), else as the unprivileged analysis user;
+         * never as root. */
+        bool as_user = crash->allow_user_read;
+        uid_t uid;
+        gid_t gid;
+        ingest_store_analysis_identity(&uid, &gid);
         BacktraceOptions o = {
                 .timeout_usec = config->backtrace_timeout_usec,
                 .memory_max = config->backtrace_memory_max,
-                .uid = as_user ? crash->args.uid : 65534,
-                .gid = as_user ? crash->args.gid : 65534,
+                .uid = as_user ? crash->args.uid : uid,
+                .gid = as_user ? crash->args.gid : gid,
                 .exe = export_record_get_string(record, "COREDUMP_EXE"),
                 .debuginfod = config->backtrace_debuginfod,
         };
