@@ -222,8 +222,13 @@ cj_pass "a core cut short by SIGKILL is marked COREDUMP_TRUNCATED=1"
 echo on > /proc/sys/kernel/printk_devkmsg
 printf '[Coredump]\nJournalSocket=/run/cj-no-journald-%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' $$ "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
 pid=$(cj_crash "$CRASHER" abort)
-for _ in $(seq 100); do dmesg | grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" && break; sleep 0.05; done
-dmesg | grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" || cj_fail "no kernel log line about the absent journald"
+# (dmesg goes to a file first: with pipefail, grep -q closing the pipe early would fail dmesg.)
+for _ in $(seq 100); do
+        dmesg > "$CJ_TMP/dmesg"
+        grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" "$CJ_TMP/dmesg" && break
+        sleep 0.05
+done
+grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-no-journald-$$" "$CJ_TMP/dmesg" || cj_fail "no kernel log line about the absent journald"
 [ "$(ls "$CJ_TMP/spool" | wc -l)" -ge 1 ] || cj_fail "the record was not spooled"
 "$CJ_HANDLER" --config="$CJ_TMP/c.conf" --journal-socket="$CJ_NS_SOCKET" --replay > /dev/null || cj_fail "--replay failed"
 record "$pid" > "$CJ_TMP/sp.export"
