@@ -704,6 +704,11 @@ int collect_storage_save(int input_fd, const CollectStorageParams *p, CollectCor
                 process(&s, buf, fill, collect_core_info(core)->received);
         collect_core_end(core);
 
+        /* The whole stream has passed: work that needs only what was seen (the stack trace
+         * from the compact core) can start now, alongside the flush, fsync and link below. */
+        if (p->on_stream_end)
+                p->on_stream_end(core, p->userdata);
+
         if (s.storing) {
                 if (p->storage == COREDUMP_STORAGE_JOURNAL)
                         finish_journal(&s);

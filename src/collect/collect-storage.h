@@ -64,6 +64,10 @@ typedef struct CollectStorageParams {
         uid_t read_uid;
         /* Any storage: sees the stream to keep a compact core for the stack trace (may be NULL). */
         CollectCompact *compact;
+        /* Called once the stream has ended and the input is closed, before the flush, fsync,
+         * xattrs and link (may be NULL); gets the head reader and userdata. */
+        void (*on_stream_end)(CollectCore *core, void *userdata);
+        void *userdata;
 } CollectStorageParams;
 
 typedef struct CollectStorageResult {

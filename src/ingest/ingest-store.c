@@ -4,6 +4,7 @@
 #include <elf.h>
 #include <errno.h>
 #include <fcntl.h>
+#include <pthread.h>
 #include <pwd.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -109,41 +110,77 @@ static void ingest_store_analysis_identity(uid_t *ret_uid, gid_t *ret_gid) {
         *ret_gid = 65534;
 }
 
-/* Stack trace, package metadata and signature from the compact core, in the sandboxed child. */
-static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, CollectCompact *compact,
-                         CollectCore *core, BacktraceResult *ret) {
-        ExportRecord *record = crash->record;
-        _cleanup_(closep) int fd = -EBADF;
-        BacktraceResult res = {};
-        uint64_t size;
-        int r;
+/* The stack trace runs in a thread from the moment the stream ends, so the sandboxed analysis
+ * overlaps the storage's flush, fsync and link instead of following them. */
+typedef struct TraceJob {
+        const KernelCrash *crash;
+        const CollectConfig *config;
+        CollectCompact *compact;
+        const char *exe;   /* COREDUMP_EXE, taken before the thread starts (the record may grow meanwhile) */
+        pthread_t thread;
+        bool started;
+        int compact_fd;
+        uint64_t compact_size;
+        int build_error;   /* collect_compact_build() failure, 0 when the core was built */
+        int analyze_error; /* backtrace_analyze() failure */
+        BacktraceResult result;
+} TraceJob;
 
-        r = collect_compact_build(compact, collect_core_info(core), &fd, &size);
-        if (r == -ENOMEM)
-                return r;
-        if (r < 0)
-                return export_record_append_string(record, "COREJOURNAL_BACKTRACE_PARTIAL",
-                                                   "no stack trace: the core's headers and notes never arrived whole");
+static void *trace_job_run(void *userdata) {
+        TraceJob *job = userdata;
 
         /* The analysis runs as the crashing user when that user may read the core anyway (it
          * can then read the user's own binaries too), else as the unprivileged analysis user;
          * never as root. */
-        bool as_user = crash->allow_user_read;
+        bool as_user = job->crash->allow_user_read;
         uid_t uid;
         gid_t gid;
         ingest_store_analysis_identity(&uid, &gid);
         BacktraceOptions o = {
-                .timeout_usec = config->backtrace_timeout_usec,
-                .memory_max = config->backtrace_memory_max,
-                .uid = as_user ? crash->args.uid : uid,
-                .gid = as_user ? crash->args.gid : gid,
-                .exe = export_record_get_string(record, "COREDUMP_EXE"),
-                .debuginfod = config->backtrace_debuginfod,
+                .timeout_usec = job->config->backtrace_timeout_usec,
+                .memory_max = job->config->backtrace_memory_max,
+                .uid = as_user ? job->crash->args.uid : uid,
+                .gid = as_user ? job->crash->args.gid : gid,
+                .exe = job->exe,
+                .debuginfod = job->config->backtrace_debuginfod,
         };
-        r = backtrace_analyze(fd, &o, &res);
-        if (r < 0)
-                return export_record_appendf(record, "COREJOURNAL_BACKTRACE_PARTIAL", "no stack trace: %s", strerror(-r));
+        job->analyze_error = backtrace_analyze(job->compact_fd, &o, &job->result);
+        return NULL;
+}
 
+static void trace_job_start(CollectCore *core, void *userdata) {
+        TraceJob *job = userdata;
+
+        job->build_error = collect_compact_build(job->compact, collect_core_info(core), &job->compact_fd, &job->compact_size);
+        if (job->build_error < 0)
+                return;
+        job->exe = export_record_get_string(job->crash->record, "COREDUMP_EXE");
+        if (pthread_create(&job->thread, NULL, trace_job_run, job) == 0)
+                job->started = true;
+        else
+                trace_job_run(job); /* no thread: analyse now, in line */
+}
+
+/* Waits for the analysis and adds its fields. */
+static int trace_job_finish(TraceJob *job, BacktraceResult *ret) {
+        ExportRecord *record = job->crash->record;
+        BacktraceResult res;
+        int r;
+
+        if (job->started)
+                (void) pthread_join(job->thread, NULL);
+        job->compact_fd = safe_close(job->compact_fd);
+        if (job->build_error == -ENOMEM)
+                return -ENOMEM;
+        if (job->build_error < 0 || (job->build_error == 0 && job->compact_size == 0 && !job->started))
+                return export_record_append_string(record, "COREJOURNAL_BACKTRACE_PARTIAL",
+                                                   "no stack trace: the core's headers and notes never arrived whole");
+        if (job->analyze_error < 0)
+                return export_record_appendf(record, "COREJOURNAL_BACKTRACE_PARTIAL", "no stack trace: %s",
+                                             strerror(-job->analyze_error));
+
+        res = job->result;
+        job->result = (BacktraceResult) {};
         r = 0;
         if (res.package_name)
                 r = export_record_append_string(record, "COREDUMP_PACKAGE_NAME", res.package_name);
@@ -160,7 +197,7 @@ static int add_backtrace(const KernelCrash *crash, const CollectConfig *config, 
         if (r >= 0)
                 r = export_record_appendf(record, "COREJOURNAL_BACKTRACE_USEC", "%" PRIu64, res.usec);
         if (r >= 0)
-                r = export_record_appendf(record, "COREJOURNAL_COMPACT_CORE_SIZE", "%" PRIu64, size);
+                r = export_record_appendf(record, "COREJOURNAL_COMPACT_CORE_SIZE", "%" PRIu64, job->compact_size);
         if (r < 0) {
                 backtrace_result_done(&res);
                 return r;
@@ -176,6 +213,7 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
         _cleanup_(collect_compact_freep) CollectCompact *compact = NULL;
         _cleanup_(collect_core_freep) CollectCore *core = NULL;
         _cleanup_(backtrace_result_done) BacktraceResult trace = {};
+        TraceJob job = { .compact_fd = -EBADF };
         IngestStoreReport report = {};
         ExportRecord *record = crash->record;
         const KernelArgs *a = &crash->args;
@@ -260,10 +298,24 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
         r = collect_core_new(&core);
         if (r < 0)
                 return r;
+        job = (TraceJob) {
+                .crash = crash,
+                .config = config,
+                .compact = compact,
+                .compact_fd = -EBADF,
+        };
+        p.on_stream_end = trace_job_start;
+        p.userdata = &job;
 
         r = collect_storage_save(TAKE_FD(input), &p, core, &res);
-        if (r < 0)
+        if (r < 0) {
+                /* The thread reads the record: it must be done before anything returns. */
+                if (job.started)
+                        (void) pthread_join(job.thread, NULL);
+                job.compact_fd = safe_close(job.compact_fd);
+                backtrace_result_done(&job.result);
                 return r;
+        }
         /* From here on the crasher is released: the rest is off its critical path. */
 
         if (crash->args.signo <= 0) {
@@ -293,7 +345,8 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                 }
         }
 
-        r = add_backtrace(crash, config, compact, core, &trace);
+        r = trace_job_finish(&job, &trace);
+        backtrace_result_done(&job.result);
         if (r < 0)
                 return r;
 
