@@ -44,3 +44,10 @@ rc=0; "$long/h" --state-dir="$state" --install 2> "$CJ_TMP/err" || rc=$?
 [ $rc = 2 ] && grep -q "the kernel keeps 127" "$CJ_TMP/err" || cj_fail "an over-long pattern was not refused (exit $rc)"
 [ "$(cat /proc/sys/kernel/core_pattern)" = "|/bin/false before-install" ] || cj_fail "a refused --install changed core_pattern"
 cj_pass "an over-long core_pattern is refused"
+
+# The journal catalog entry for our MESSAGE_ID parses with the real journalctl.
+mkdir -p "$CJ_TMP/catroot/usr/lib/systemd/catalog"
+cp "$CJ_SOURCE_DIR/units/corejournal.catalog" "$CJ_TMP/catroot/usr/lib/systemd/catalog/"
+journalctl --root="$CJ_TMP/catroot" --update-catalog 2> "$CJ_TMP/cat.err" || cj_fail "catalog rejected: $(cat "$CJ_TMP/cat.err")"
+journalctl --root="$CJ_TMP/catroot" --list-catalog 2>/dev/null | grep -q "^fc2e22bc6ee647b6b90729ab34a250b1 corejournal: " || cj_fail "catalog entry not listed"
+cj_pass "journal catalog entry for fc2e22bc6ee647b6b90729ab34a250b1"
