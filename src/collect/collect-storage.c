@@ -476,7 +476,7 @@ static int setup(Saver *s) {
         return 0;
 }
 
-static bool uid_may_get_acl(uid_t uid) {
+bool collect_storage_uid_is_regular(uid_t uid) {
         return uid > SYSTEM_UID_MAX && !(uid >= DYNAMIC_UID_MIN && uid <= DYNAMIC_UID_MAX) && uid != UID_NOBODY &&
                uid != (uid_t) -1;
 }
@@ -564,7 +564,7 @@ static void finish_external(Saver *s) {
         (void) fchmod(s->out_fd, 0640); /* whatever the umask did */
         if (p->xattrs)
                 s->res->xattr_error = set_xattrs(s->out_fd, p->xattrs);
-        if (p->grant_read && uid_may_get_acl(p->read_uid)) {
+        if (p->grant_read && collect_storage_uid_is_regular(p->read_uid)) {
                 s->res->acl_error = add_read_acl(s->out_fd, p->read_uid);
                 s->res->acl_granted = s->res->acl_error == 0;
         }

@@ -93,6 +93,10 @@ typedef struct CollectStorageResult {
 } CollectStorageResult;
 
 /* systemd's defaults for the limits, Storage=external, Compress=yes, no directory yet. */
+/* Whether uid is a regular user, who may be given read access to their own core: not root, a
+ * system user (up to 999), a dynamic user (61184-65519) or nobody — systemd's rules. */
+bool collect_storage_uid_is_regular(uid_t uid);
+
 void collect_storage_params_init(CollectStorageParams *p);
 /* Frees what a result filled by collect_storage_save() owns (file name, memfd). */
 void collect_storage_result_done(CollectStorageResult *r);

@@ -6,7 +6,6 @@
 #include <stdio.h>
 #include <string.h>
 #include <sys/file.h>
-#include <sys/stat.h>
 #include <unistd.h>
 
 #include <systemd/sd-journal.h>
@@ -15,6 +14,7 @@
 #include "export-sink-file.h"
 #include "export-sink-journal.h"
 #include "ingest-deliver.h"
+#include "io.h"
 
 static int send_record(const IngestSink *sink, const ExportRecord *record) {
         if (sink->export_file)
@@ -64,16 +64,6 @@ static int replay_one(const ExportRecord *record, void *userdata) {
         return send_record(sink, record);
 }
 
-static int open_spool(const char *path) {
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0 || errno != ENOENT)
-                return fd >= 0 ? fd : negative_errno();
-        if (mkdir(path, 0700) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        return fd >= 0 ? fd : negative_errno();
-}
-
 int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret) {
         _cleanup_(closep) int dir_fd = -EBADF;
         CollectSpoolStats stats = {};
@@ -115,7 +105,7 @@ int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDel
                 return r;
         }
 
-        dir_fd = open_spool(sink->spool_dir);
+        dir_fd = io_open_dir_create(sink->spool_dir, 0700);
         if (dir_fd < 0 || collect_spool_write(dir_fd, record, &name) < 0) {
                 *ret = report;
                 return r;

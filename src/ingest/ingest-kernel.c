@@ -9,6 +9,7 @@
 #include <string.h>
 
 #include "collect-proc.h"
+#include "collect-storage.h"
 #include "ingest-kernel.h"
 #include "ingest-parse.h"
 #include "ingest-record.h"
@@ -71,15 +72,6 @@ int ingest_kernel_parse_args(int argc, char *const *argv, KernelArgs *ret, char 
 void ingest_kernel_crash_done(KernelCrash *c) {
         c->pidfd = safe_close(c->pidfd);
         c->record = export_record_free(c->record);
-}
-
-bool ingest_kernel_uid_is_regular(uid_t uid) {
-        /* systemd: system users up to 999, dynamic users 61184-65519, nobody 65534. */
-        if (uid <= 999 || uid == 65534)
-                return false;
-        if (uid >= 61184 && uid <= 65519)
-                return false;
-        return uid != (uid_t) -1;
 }
 
 /* Reads AT_SECURE and the real/effective IDs from a saved auxv (u64 pairs on 64-bit). */
@@ -209,7 +201,7 @@ int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) 
                 ids[0] >= 0 && ids[0] == ids[1] && ids[2] >= 0 && ids[2] == ids[3];
         c.allow_user_read = args->dumpable == 1 && c.at_secure == 0 && same_ids &&
                 !(c.have_info && c.info.has_coredump && (c.info.coredump_mask & PIDFD_COREDUMP_ROOT)) &&
-                ingest_kernel_uid_is_regular(args->uid);
+                collect_storage_uid_is_regular(args->uid);
 
         c.pidfd = TAKE_FD(pidfd);
         c.record = TAKE_PTR(record);

@@ -53,7 +53,3 @@ void ingest_kernel_crash_done(KernelCrash *c);
  * the record's identity, argv and context fields. Returns 0 (with context_skipped set when the
  * context could not be verified: the record then has only what the kernel said), or -ENOMEM. */
 int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret);
-
-/* Whether uid is a regular user who may be granted read access to their own core: not root, a
- * system user, a dynamic user or nobody (systemd's rules). */
-bool ingest_kernel_uid_is_regular(uid_t uid);

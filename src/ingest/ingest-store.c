@@ -11,7 +11,6 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/mman.h>
-#include <sys/stat.h>
 #include <sys/xattr.h>
 #include <unistd.h>
 
@@ -24,17 +23,6 @@
 #include "ingest-store.h"
 #include "io.h"
 #include "signal-names.h"
-
-/* Opens (creating it 0755 if missing) the storage directory without following symlinks. */
-static int open_storage_dir(const char *path) {
-        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        if (fd >= 0 || errno != ENOENT)
-                return fd >= 0 ? fd : negative_errno();
-        if (mkdir(path, 0755) < 0 && errno != EEXIST)
-                return negative_errno();
-        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-        return fd >= 0 ? fd : negative_errno();
-}
 
 /* Embeds the sealed memfd's content as the binary COREDUMP= field. */
 static int embed_core(ExportRecord *record, int memfd, uint64_t size) {
@@ -252,7 +240,7 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
         }
 
         if (p.storage == COREDUMP_STORAGE_EXTERNAL) {
-                dir_fd = open_storage_dir(config->storage_dir);
+                dir_fd = io_open_dir_create(config->storage_dir, 0755);
                 r = dir_fd < 0 ? dir_fd : io_read_boot_id(boot_id);
                 if (r >= 0)
                         r = collect_storage_make_filename(export_record_get_string(record, "COREDUMP_COMM") ?: "n/a",
@@ -472,7 +460,7 @@ int ingest_store_admit(const KernelCrash *crash, const CollectConfig *config, ui
                 return 0;
         }
         if (config->storage == COREDUMP_STORAGE_EXTERNAL) {
-                dir_fd = open_storage_dir(config->storage_dir);
+                dir_fd = io_open_dir_create(config->storage_dir, 0755);
                 r = dir_fd < 0 ? dir_fd : collect_space_usage(dir_fd, &usage, NULL);
                 if (r >= 0)
                         r = collect_space_admit(dir_fd, config->max_use, config->keep_free, usage, &space);

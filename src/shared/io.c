@@ -5,6 +5,7 @@
 #include <fcntl.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -46,6 +47,16 @@ int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
                 offset += (uint64_t) n;
         }
         return 0;
+}
+
+int io_open_dir_create(const char *path, mode_t mode) {
+        int fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        if (fd >= 0 || errno != ENOENT)
+                return fd >= 0 ? fd : negative_errno();
+        if (mkdir(path, mode) < 0 && errno != EEXIST)
+                return negative_errno();
+        fd = open(path, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
+        return fd >= 0 ? fd : negative_errno();
 }
 
 int io_opendir_at(int dir_fd, DIR **ret) {

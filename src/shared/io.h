@@ -13,6 +13,10 @@ int io_write_all(int fd, const void *buf, size_t size);
 /* Writes all of buf at offset (pwrite), retrying on EINTR and short writes. Returns 0 or -errno. */
 int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset);
 
+/* Opens the directory at path (O_NOFOLLOW: a symlink is refused), creating it with mode when it
+ * does not exist. Returns the fd or -errno. */
+int io_open_dir_create(const char *path, mode_t mode);
+
 /* Opens the directory dir_fd refers to for readdir(), leaving dir_fd itself untouched. */
 int io_opendir_at(int dir_fd, DIR **ret);
 

@@ -10,6 +10,7 @@
 #include <cmocka.h>
 
 #include "ingest-backtrace.h"
+#include "collect-storage.h"
 #include "ingest-kernel.h"
 
 #define ARGV(...) ((char *const[]) { __VA_ARGS__, NULL })
@@ -103,14 +104,14 @@ static void test_kernel_args(void **state) {
 }
 
 static void test_regular_uid(void **state) {
-        assert_false(ingest_kernel_uid_is_regular(0));
-        assert_false(ingest_kernel_uid_is_regular(999));
-        assert_true(ingest_kernel_uid_is_regular(1000));
-        assert_false(ingest_kernel_uid_is_regular(65534));
-        assert_false(ingest_kernel_uid_is_regular(61184));
-        assert_false(ingest_kernel_uid_is_regular(65519));
-        assert_true(ingest_kernel_uid_is_regular(65520));
-        assert_false(ingest_kernel_uid_is_regular((uid_t) -1));
+        assert_false(collect_storage_uid_is_regular(0));
+        assert_false(collect_storage_uid_is_regular(999));
+        assert_true(collect_storage_uid_is_regular(1000));
+        assert_false(collect_storage_uid_is_regular(65534));
+        assert_false(collect_storage_uid_is_regular(61184));
+        assert_false(collect_storage_uid_is_regular(65519));
+        assert_true(collect_storage_uid_is_regular(65520));
+        assert_false(collect_storage_uid_is_regular((uid_t) -1));
 }
 
 int main(void) {
