@@ -67,6 +67,14 @@ static const char *const storage_table[_COREDUMP_STORAGE_MAX] = {
         [COREDUMP_STORAGE_JOURNAL] = "journal",
 };
 
+/* The index of s in a table of names, or -EINVAL. */
+static int name_lookup(const char *const *table, int n, const char *s) {
+        for (int i = 0; s && i < n; i++)
+                if (strcmp(s, table[i]) == 0)
+                        return i;
+        return -EINVAL;
+}
+
 const char *coredump_storage_to_string(CoredumpStorage storage) {
         if (storage < 0 || storage >= _COREDUMP_STORAGE_MAX)
                 return NULL;
@@ -74,12 +82,23 @@ const char *coredump_storage_to_string(CoredumpStorage storage) {
 }
 
 CoredumpStorage coredump_storage_from_string(const char *s) {
-        if (!s)
-                return _COREDUMP_STORAGE_INVALID;
-        for (int i = 0; i < _COREDUMP_STORAGE_MAX; i++)
-                if (strcmp(s, storage_table[i]) == 0)
-                        return (CoredumpStorage) i;
-        return _COREDUMP_STORAGE_INVALID;
+        return (CoredumpStorage) name_lookup(storage_table, _COREDUMP_STORAGE_MAX, s);
+}
+
+static const char *const forward_table[_COREDUMP_FORWARD_MAX] = {
+        [COREDUMP_FORWARD_LOCAL] = "local",
+        [COREDUMP_FORWARD_EMBED] = "embed",
+        [COREDUMP_FORWARD_FIRST] = "first",
+};
+
+const char *coredump_forward_to_string(CoredumpForward forward) {
+        if (forward < 0 || forward >= _COREDUMP_FORWARD_MAX)
+                return NULL;
+        return forward_table[forward];
+}
+
+CoredumpForward coredump_forward_from_string(const char *s) {
+        return (CoredumpForward) name_lookup(forward_table, _COREDUMP_FORWARD_MAX, s);
 }
 
 /* ---- value parsers ------------------------------------------------------------------------ */
@@ -467,6 +486,8 @@ typedef enum KeyType {
         KEY_TIMESPAN,
         KEY_UNSIGNED,
         KEY_PATH,
+        KEY_URL,     /* http:// or https://, checked in full where it is used */
+        KEY_FORWARD,
 } KeyType;
 
 enum {
@@ -513,6 +534,17 @@ static const KeyDef keys[] = {
         { "RateLimitIntervalSec", KEY_TIMESPAN, 0, FIELD(ratelimit_interval_usec),
           COREDUMP_RATELIMIT_INTERVAL_USEC_DEFAULT, NULL, 0 },
         { "RateLimitBurst", KEY_UNSIGNED, 0, FIELD(ratelimit_burst), COREDUMP_RATELIMIT_BURST_DEFAULT, NULL, 0 },
+        { "UploadURL", KEY_URL, 0, FIELD(upload_url), 0, NULL, 0 },
+        { "UploadKeyFile", KEY_PATH, KEY_FILE, FIELD(upload_key_file), 0, NULL, 0 },
+        { "UploadCertificateFile", KEY_PATH, KEY_FILE, FIELD(upload_cert_file), 0, NULL, 0 },
+        { "UploadTrustedCertificateFile", KEY_PATH, KEY_FILE, FIELD(upload_trust_file), 0, NULL, 0 },
+        { "UploadTimeoutSec", KEY_TIMESPAN, KEY_POSITIVE, FIELD(upload_timeout_usec),
+          COREDUMP_UPLOAD_TIMEOUT_USEC_DEFAULT, NULL, 0 },
+        { "ForwardCore", KEY_FORWARD, 0, FIELD(forward_core), COREDUMP_FORWARD_LOCAL, NULL, 0 },
+        { "ForwardCoreSizeMax", KEY_SIZE, 0, FIELD(forward_core_size_max), COREDUMP_FORWARD_CORE_SIZE_MAX_DEFAULT,
+          NULL, COREDUMP_JOURNAL_SIZE_MAX_DEFAULT },
+        { "ForwardCoreFirst", KEY_UNSIGNED, 0, FIELD(forward_core_first), COREDUMP_FORWARD_CORE_FIRST_DEFAULT, NULL, 0 },
+        { "StateDirectory", KEY_PATH, 0, FIELD(state_dir), 0, STATE_DIR, 0 },
 };
 
 static void *field_of(CollectConfig *c, const KeyDef *k) {
@@ -537,7 +569,11 @@ static int key_reset(CollectConfig *c, const KeyDef *k) {
         case KEY_UNSIGNED:
                 *(unsigned *) f = (unsigned) k->default_number;
                 return 0;
-        case KEY_PATH: {
+        case KEY_FORWARD:
+                *(CoredumpForward *) f = (CoredumpForward) k->default_number;
+                return 0;
+        case KEY_PATH:
+        case KEY_URL: {
                 char *copy = NULL;
                 if (k->default_path) {
                         copy = strdup(k->default_path);
@@ -641,6 +677,24 @@ static int key_assign(Parser *p, CollectConfig *c, const KeyDef *k, unsigned lin
         }
         case KEY_PATH:
                 return key_assign_path(p, c, k, line, value);
+        case KEY_URL: {
+                if ((strncmp(value, "http://", 7) != 0 && strncmp(value, "https://", 8) != 0) ||
+                    strpbrk(value, " \t"))
+                        return report_bad_value(p, line, k->name, value, "a URL starting with http:// or https://");
+                char *copy = strdup(value);
+                if (!copy)
+                        return -ENOMEM;
+                free(*(char **) f);
+                *(char **) f = copy;
+                return 0;
+        }
+        case KEY_FORWARD: {
+                CoredumpForward v = coredump_forward_from_string(value);
+                if (v < 0)
+                        return report_bad_value(p, line, k->name, value, "local, embed or first");
+                *(CoredumpForward *) f = v;
+                return 0;
+        }
         }
         return 0;
 }
@@ -649,7 +703,7 @@ void collect_config_done(CollectConfig *c) {
         if (!c)
                 return;
         for (size_t i = 0; i < ELEMENTSOF(keys); i++)
-                if (keys[i].type == KEY_PATH) {
+                if (keys[i].type == KEY_PATH || keys[i].type == KEY_URL) {
                         char **f = field_of(c, &keys[i]);
                         free(*f);
                         *f = NULL;

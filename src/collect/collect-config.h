@@ -18,6 +18,16 @@ typedef enum CoredumpStorage {
         _COREDUMP_STORAGE_INVALID = -EINVAL,
 } CoredumpStorage;
 
+/* Whether a core stored externally also travels inside its record (ForwardCore=), for journals
+ * forwarded to a central systemd-journal-remote. */
+typedef enum CoredumpForward {
+        COREDUMP_FORWARD_LOCAL, /* "local": the core stays on this host; the record says where */
+        COREDUMP_FORWARD_EMBED, /* "embed": also embedded as COREDUMP=, up to ForwardCoreSizeMax= */
+        COREDUMP_FORWARD_FIRST, /* "first": embedded for the first ForwardCoreFirst= crashes of each signature */
+        _COREDUMP_FORWARD_MAX,
+        _COREDUMP_FORWARD_INVALID = -EINVAL,
+} CoredumpForward;
+
 /* systemd-coredump's compiled-in defaults (src/coredump/coredump.c since v251): 32G on 64-bit
  * and 1G on 32-bit for processing and external storage; 767M for the journal, just below
  * journald's own limit on one field. */
@@ -34,6 +44,9 @@ typedef enum CoredumpStorage {
 #define COREDUMP_BACKTRACE_MEMORY_MAX_DEFAULT (512 * MIB)
 #define COREDUMP_RATELIMIT_INTERVAL_USEC_DEFAULT ((uint64_t) 30 * 1000 * 1000)
 #define COREDUMP_RATELIMIT_BURST_DEFAULT 10U
+#define COREDUMP_UPLOAD_TIMEOUT_USEC_DEFAULT ((uint64_t) 5 * 1000 * 1000)
+#define COREDUMP_FORWARD_CORE_SIZE_MAX_DEFAULT (64 * MIB)
+#define COREDUMP_FORWARD_CORE_FIRST_DEFAULT 3U
 
 /* Value of max_use and keep_free meaning "not configured": size them from the file system the
  * way systemd does (10% and 15% of it, capped at 4G). Also external_size_max's "infinity". */
@@ -60,6 +73,15 @@ typedef struct CollectConfig {
         bool backtrace_debuginfod;        /* BacktraceDebuginfod=: ask DEBUGINFOD_URLS servers, off by default */
         uint64_t ratelimit_interval_usec; /* RateLimitIntervalSec=, 0 disables rate limiting */
         unsigned ratelimit_burst;         /* RateLimitBurst=, 0 disables rate limiting */
+        char *upload_url;                 /* UploadURL=: deliver to systemd-journal-remote there; NULL: journald */
+        char *upload_key_file;            /* UploadKeyFile=, NULL: none */
+        char *upload_cert_file;           /* UploadCertificateFile=, NULL: none */
+        char *upload_trust_file;          /* UploadTrustedCertificateFile=, NULL: the system's CAs */
+        uint64_t upload_timeout_usec;     /* UploadTimeoutSec=, > 0 and finite */
+        CoredumpForward forward_core;     /* ForwardCore= */
+        uint64_t forward_core_size_max;   /* ForwardCoreSizeMax= */
+        unsigned forward_core_first;      /* ForwardCoreFirst= */
+        char *state_dir;                  /* StateDirectory=, never NULL: per-signature forwarding counts */
 } CollectConfig;
 
 /* Problems found while reading configuration, for the caller to log: each message reads
@@ -76,6 +98,10 @@ void collect_config_diagnostics_done(CollectConfigDiagnostics *diag);
 const char *coredump_storage_to_string(CoredumpStorage storage);
 /* Exact, case-sensitive names as systemd takes them: "none", "external", "journal". */
 CoredumpStorage coredump_storage_from_string(const char *s);
+
+const char *coredump_forward_to_string(CoredumpForward forward);
+/* "local", "embed" or "first". */
+CoredumpForward coredump_forward_from_string(const char *s);
 
 /* A size with systemd's parse_size() rules, base 1024: a decimal number (fractions allowed)
  * followed by K, M, G, T, P, E or B (bytes) or nothing, optionally several in decreasing order

@@ -91,6 +91,13 @@ oom:
         return -ENOMEM;
 }
 
+/* Keeps a file's bytes for a person to look at, out of the replay's way. */
+static void set_aside(int dir_fd, const char *name, const char *suffix) {
+        char aside[512];
+        (void) snprintf(aside, sizeof(aside), "%s%s", name, suffix);
+        (void) renameat(dir_fd, name, dir_fd, aside);
+}
+
 int collect_spool_replay(int dir_fd, CollectSpoolDeliver deliver, void *userdata, CollectSpoolStats *ret) {
         _cleanup_(strv_freep) char **names = NULL;
         CollectSpoolStats stats = {};
@@ -113,14 +120,16 @@ int collect_spool_replay(int dir_fd, CollectSpoolDeliver deliver, void *userdata
                         return r;
                 r = export_reader_next(reader, &record);
                 if (r <= 0) {
-                        /* Keep the bytes for a person to look at, out of the replay's way. */
-                        char damaged[512];
-                        (void) snprintf(damaged, sizeof(damaged), "%s.damaged", names[i]);
-                        (void) renameat(dir_fd, names[i], dir_fd, damaged);
+                        set_aside(dir_fd, names[i], ".damaged");
                         stats.damaged++;
                         continue;
                 }
                 r = deliver(record, userdata);
+                if (r == -EBADMSG) {
+                        set_aside(dir_fd, names[i], ".rejected");
+                        stats.rejected++;
+                        continue;
+                }
                 if (r < 0) {
                         stats.remaining = n - i;
                         result = 1;

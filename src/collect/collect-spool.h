@@ -16,13 +16,16 @@
 int collect_spool_write(int dir_fd, const ExportRecord *record, char **ret_name);
 
 /* Called for each spooled record, oldest first. Return 0 when the record is in the journal (the
- * file is then removed), or -errno to stop replaying (the file and all later ones stay). */
+ * file is then removed), -EBADMSG when the sink will never take it (the file is renamed
+ * NAME.rejected and replay goes on), or another -errno to stop replaying (the file and all later
+ * ones stay). */
 typedef int (*CollectSpoolDeliver)(const ExportRecord *record, void *userdata);
 
 typedef struct CollectSpoolStats {
         size_t replayed;  /* delivered and removed */
         size_t remaining; /* still in the spool after this run */
         size_t damaged;   /* unreadable files, renamed to *.damaged and kept */
+        size_t rejected;  /* refused for good by the sink, renamed to *.rejected and kept */
 } CollectSpoolStats;
 
 /* Replays the spool in name order. Returns 0 when the deliver callback accepted every record,

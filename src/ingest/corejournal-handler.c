@@ -33,6 +33,7 @@ enum {
 };
 
 static const char *arg_journal_socket = NULL;
+static bool arg_upload = false;
 static const char *arg_output = NULL;
 static const char *arg_config = NULL;
 static CollectConfig config;
@@ -171,7 +172,9 @@ static int load_config(void) {
                 log_error("cannot read configuration %s: %s", arg_config ?: "", strerror(-r));
                 return r;
         }
-        /* The command line wins over the configuration. */
+        /* The command line wins over the configuration: --output, --journal-socket and
+         * --namespace also win over UploadURL=. */
+        arg_upload = !arg_output && !arg_journal_socket && config.upload_url;
         if (!arg_output)
                 arg_output = config.export_file;
         if (!arg_journal_socket)
@@ -180,9 +183,12 @@ static int load_config(void) {
 }
 
 static IngestSink sink(void) {
+        static ExportHttpTarget upload;
+        bool uploading = arg_upload && ingest_deliver_upload_target(&config, &upload);
         return (IngestSink) {
                 .export_file = arg_output,
                 .journal_socket = arg_journal_socket,
+                .upload = uploading ? &upload : NULL,
                 .spool_dir = config.spool_dir,
         };
 }
@@ -191,11 +197,13 @@ static IngestSink sink(void) {
 static int deliver(const ExportRecord *record) {
         IngestSink s = sink();
         IngestDeliveryReport report;
-        const char *target = s.export_file ?: s.journal_socket ?: JOURNAL_SOCKET_DEFAULT;
+        const char *target = s.upload ? s.upload->url : s.export_file ?: s.journal_socket ?: JOURNAL_SOCKET_DEFAULT;
         int r;
 
         r = ingest_deliver(&s, record, &report);
-        if (report.sink_error == -ENOENT || report.sink_error == -ECONNREFUSED)
+        if (report.sink_error < 0 && report.sink_message[0])
+                log_error("%s: %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", report.sink_message);
+        else if (report.sink_error == -ENOENT || report.sink_error == -ECONNREFUSED)
                 log_error("%s: no journald listens on %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", target);
         else if (report.sink_error < 0)
                 log_error("%s: %s: %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", target,
@@ -218,7 +226,7 @@ static int run_replay(void) {
                 log_error("cannot replay the spool %s: %s", s.spool_dir, strerror(-r));
                 return EXIT_FAILURE;
         }
-        printf("replayed %zu, remaining %zu\n", report.replayed, report.spool_remaining);
+        printf("replayed %zu, remaining %zu, rejected %zu\n", report.replayed, report.spool_remaining, report.rejected);
         return report.spool_remaining > 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 

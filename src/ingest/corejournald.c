@@ -241,9 +241,14 @@ static void log_stats(const char *when) {
 }
 
 static void deliver(const SharedConfig *config, const ExportRecord *record, pid_t pid) {
+        ExportHttpTarget upload;
+        /* --journal-socket/--namespace on the command line win over UploadURL=. */
+        bool uploading = !arg_journal_socket && !config->c.export_file &&
+                         ingest_deliver_upload_target(&config->c, &upload);
         IngestSink s = {
                 .export_file = config->c.export_file,
                 .journal_socket = arg_journal_socket ?: config->c.journal_socket,
+                .upload = uploading ? &upload : NULL,
                 .spool_dir = config->c.spool_dir,
         };
         IngestDeliveryReport report = {};
@@ -257,7 +262,8 @@ static void deliver(const SharedConfig *config, const ExportRecord *record, pid_
         else if (r == INGEST_SPOOLED) {
                 atomic_fetch_add(&stats.spooled, 1);
                 log_warning("process %d: the journal refused the record (%s); kept in %s/%s", (int) pid,
-                            strerror(-report.sink_error), s.spool_dir, report.spool_name);
+                            report.sink_message[0] ? report.sink_message : strerror(-report.sink_error),
+                            s.spool_dir, report.spool_name);
         } else {
                 atomic_fetch_add(&stats.lost, 1);
                 log_error("process %d: cannot deliver the record (%s) nor spool it in %s: %s", (int) pid,

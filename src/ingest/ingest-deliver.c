@@ -16,7 +16,24 @@
 #include "ingest-deliver.h"
 #include "io.h"
 
-static int send_record(const IngestSink *sink, const ExportRecord *record) {
+bool ingest_deliver_upload_target(const CollectConfig *config, ExportHttpTarget *ret) {
+        if (!config->upload_url)
+                return false;
+        *ret = (ExportHttpTarget) {
+                .url = config->upload_url,
+                .key_file = config->upload_key_file,
+                .cert_file = config->upload_cert_file,
+                .trust_file = config->upload_trust_file,
+                .timeout_usec = config->upload_timeout_usec,
+        };
+        return true;
+}
+
+static int send_record(const IngestSink *sink, const ExportRecord *record, char *message, size_t size) {
+        if (size > 0)
+                message[0] = 0;
+        if (sink->upload)
+                return export_sink_http_send(sink->upload, record, message, size);
         if (sink->export_file)
                 return export_sink_file_append(sink->export_file, record);
         return export_sink_journal_send(sink->journal_socket, record);
@@ -45,7 +62,8 @@ static bool journal_has_record(const IngestSink *sink, const ExportRecord *recor
         sd_journal *j = NULL;
         bool found = false;
 
-        if (!id || sink->export_file)
+        /* An export file or journal-remote cannot be asked; those get at-least-once. */
+        if (!id || sink->export_file || sink->upload)
                 return false;
         const char *ns = socket_namespace(sink->journal_socket, ns_buf, sizeof(ns_buf));
         if (sd_journal_open_namespace(&j, ns, SD_JOURNAL_LOCAL_ONLY) < 0)
@@ -59,9 +77,10 @@ static bool journal_has_record(const IngestSink *sink, const ExportRecord *recor
 
 static int replay_one(const ExportRecord *record, void *userdata) {
         const IngestSink *sink = userdata;
+        char message[256];
         if (journal_has_record(sink, record))
                 return 0;
-        return send_record(sink, record);
+        return send_record(sink, record, message, sizeof(message));
 }
 
 int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret) {
@@ -83,6 +102,7 @@ int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret) {
                 return r;
         ret->replayed += stats.replayed;
         ret->spool_remaining = stats.remaining;
+        ret->rejected += stats.rejected;
         return 0;
 }
 
@@ -92,7 +112,7 @@ int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDel
         IngestDeliveryReport report = {};
         int r;
 
-        r = send_record(sink, record);
+        r = send_record(sink, record, report.sink_message, sizeof(report.sink_message));
         if (r >= 0) {
                 /* The journal is back: earlier refused records follow this one. */
                 (void) ingest_deliver_replay(sink, &report);

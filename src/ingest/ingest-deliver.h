@@ -4,11 +4,14 @@
 
 #include <stdbool.h>
 
+#include "collect-config.h"
 #include "export-record.h"
+#include "export-sink-http.h"
 
 typedef struct IngestSink {
         const char *export_file;    /* append as Export Format here instead of journald, or NULL */
         const char *journal_socket; /* journald's native socket (NULL: the system journal) */
+        const ExportHttpTarget *upload; /* POST to systemd-journal-remote instead of journald, or NULL */
         const char *spool_dir;      /* where refused records wait; NULL: no spool */
 } IngestSink;
 
@@ -21,10 +24,16 @@ typedef enum IngestDelivery {
 
 typedef struct IngestDeliveryReport {
         int sink_error;        /* why the journal refused it, when spooled */
+        char sink_message[256]; /* the same in words when the sink says more than an errno ("" otherwise) */
         char spool_name[128];  /* the spooled file, when spooled */
         size_t replayed;       /* earlier spooled records delivered on the way */
         size_t spool_remaining;
+        size_t rejected;       /* spooled records the sink refused for good, kept as *.rejected */
 } IngestDeliveryReport;
+
+/* The upload target UploadURL= and its companions describe; false (ret untouched) when
+ * UploadURL= is not set. The strings stay owned by config. */
+bool ingest_deliver_upload_target(const CollectConfig *config, ExportHttpTarget *ret);
 
 /* Delivers record. After a successful delivery to journald, earlier spooled records are replayed
  * (oldest first, skipping any whose COREJOURNAL_RECORD_ID the journal already holds). Returns an
@@ -32,5 +41,7 @@ typedef struct IngestDeliveryReport {
  * sink_error says why the sink did not). */
 int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDeliveryReport *ret);
 
-/* Replays the spool to the journal without a new record (corejournal-handler --replay). */
+/* Replays the spool to the journal without a new record (corejournal-handler --replay). A record
+ * the upload target refuses for good (HTTP 4xx) is set aside as NAME.rejected and counted in
+ * ret's rejected, so it cannot hold back the rest. */
 int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret);

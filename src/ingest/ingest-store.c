@@ -17,6 +17,7 @@
 #include "backtrace-analyze.h"
 #include "backtrace-message.h"
 #include "collect-compact.h"
+#include "collect-forward.h"
 #include "collect-space.h"
 #include "collect-storage.h"
 #include "collect-vacuum.h"
@@ -34,6 +35,49 @@ static int embed_core(ExportRecord *record, int memfd, uint64_t size) {
         int r = export_record_append(record, "COREDUMP", p, (size_t) size);
         (void) munmap(p, (size_t) size);
         return r;
+}
+
+/* ForwardCore=: a core kept in the storage directory may also travel inside its record, for
+ * journals forwarded to a central systemd-journal-remote. The record always says which host holds
+ * the file, and whether (and why not) the core travels with it. */
+static int add_forwarding(ExportRecord *record, const CollectConfig *config, int dir_fd,
+                          const CollectStorageResult *res, const char *signature) {
+        char host[256] = "";
+        bool slot_free = true;
+        int r;
+
+        (void) gethostname(host, sizeof(host) - 1);
+        if (host[0]) {
+                r = export_record_append_string(record, "COREJOURNAL_CORE_HOST", host);
+                if (r < 0)
+                        return r;
+        }
+        /* Without a signature (no stack trace) a crash cannot be counted, so its core travels;
+         * a count that cannot be kept errs the same way: bandwidth is cheaper than a lost core. */
+        if (config->forward_core == COREDUMP_FORWARD_FIRST && res->received <= config->forward_core_size_max &&
+            signature &&
+            collect_forward_take_slot(config->state_dir, signature, config->forward_core_first, &slot_free) < 0)
+                slot_free = true;
+
+        CollectForwardDecision d = collect_forward_decide(config->forward_core, res->received,
+                                                          config->forward_core_size_max, slot_free);
+        if (d == COLLECT_FORWARD_EMBED) {
+                _cleanup_(freep) uint8_t *core = NULL;
+                size_t n = strlen(res->filename);
+                bool compressed = n > 4 && strcmp(res->filename + n - 4, ".zst") == 0;
+
+                r = collect_forward_read_core(dir_fd, res->filename, compressed, res->received, &core);
+                if (r == -ENOMEM)
+                        return r;
+                if (r < 0)
+                        return export_record_appendf(record, "COREJOURNAL_CORE_FORWARD_ERROR",
+                                                     "cannot read the stored core back: %s", strerror(-r));
+                r = export_record_adopt(record, "COREDUMP", core, (size_t) res->received, false);
+                if (r < 0)
+                        return r;
+                TAKE_PTR(core);
+        }
+        return export_record_append_string(record, "COREJOURNAL_CORE_FORWARD", collect_forward_decision_to_string(d));
 }
 
 /* The COREJOURNAL_CORE_NOT_STORED= values: stable tokens for queries and metrics. */
@@ -337,6 +381,12 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
         backtrace_result_done(&job.result);
         if (r < 0)
                 return r;
+
+        if (p.storage == COREDUMP_STORAGE_EXTERNAL && res.stored && res.filename) {
+                r = add_forwarding(record, config, dir_fd, &res, trace.signature);
+                if (r < 0)
+                        return r;
+        }
 
         if (p.storage == COREDUMP_STORAGE_JOURNAL && res.stored && res.memfd >= 0) {
                 r = embed_core(record, res.memfd, res.received);

@@ -127,6 +127,72 @@ static void test_every_key(void **state) {
         assert_int_equal(coredump_storage_from_string(NULL), -EINVAL);
 }
 
+static void test_fleet_keys(void **state) {
+        _cleanup_(collect_config_done) CollectConfig c = {};
+        _cleanup_(collect_config_diagnostics_done) CollectConfigDiagnostics diag = {};
+
+        /* Defaults: no upload, cores stay on the host. */
+        assert_int_equal(collect_config_init(&c), 0);
+        assert_null(c.upload_url);
+        assert_null(c.upload_key_file);
+        assert_null(c.upload_cert_file);
+        assert_null(c.upload_trust_file);
+        assert_true(c.upload_timeout_usec == 5 * 1000 * 1000);
+        assert_int_equal(c.forward_core, COREDUMP_FORWARD_LOCAL);
+        assert_true(c.forward_core_size_max == 64 * MIB);
+        assert_int_equal(c.forward_core_first, 3);
+        assert_string_equal(c.state_dir, STATE_DIR);
+        collect_config_done(&c);
+
+        int r = parse(&c, &diag,
+                      "[Coredump]\n"
+                      "UploadURL=https://central.example:19532\n"
+                      "UploadKeyFile=/etc/corejournal/key.pem\n"
+                      "UploadCertificateFile=/etc/corejournal/cert.pem\n"
+                      "UploadTrustedCertificateFile=/etc/corejournal/ca.pem\n"
+                      "UploadTimeoutSec=750ms\n"
+                      "ForwardCore=first\n"
+                      "ForwardCoreSizeMax=16M\n"
+                      "ForwardCoreFirst=5\n"
+                      "StateDirectory=/srv/state\n");
+        print_diags(&diag);
+        assert_int_equal(r, 0);
+        assert_string_equal(c.upload_url, "https://central.example:19532");
+        assert_string_equal(c.upload_key_file, "/etc/corejournal/key.pem");
+        assert_string_equal(c.upload_cert_file, "/etc/corejournal/cert.pem");
+        assert_string_equal(c.upload_trust_file, "/etc/corejournal/ca.pem");
+        assert_true(c.upload_timeout_usec == 750 * 1000);
+        assert_int_equal(c.forward_core, COREDUMP_FORWARD_FIRST);
+        assert_true(c.forward_core_size_max == 16 * MIB);
+        assert_int_equal(c.forward_core_first, 5);
+        assert_string_equal(c.state_dir, "/srv/state");
+
+        /* Bad values warn and keep what was there; an empty value restores the default. */
+        const char *bad = "[Coredump]\nUploadURL=ftp://x\nUploadURL=http://a b\n"
+                          "ForwardCore=always\nUploadTimeoutSec=0\nForwardCoreSizeMax=1T\n";
+        r = collect_config_parse_buffer(&c, "bad.conf", bad, strlen(bad), &diag);
+        assert_int_equal(r, 5);
+        assert_true(has_diag(&diag, "bad.conf:2: ", "UploadURL="));
+        assert_true(has_diag(&diag, "bad.conf:3: ", "UploadURL="));
+        assert_true(has_diag(&diag, "bad.conf:4: ", "local, embed or first"));
+        assert_true(has_diag(&diag, "bad.conf:5: ", "UploadTimeoutSec="));
+        assert_true(has_diag(&diag, "bad.conf:6: ", "ForwardCoreSizeMax="));
+        assert_string_equal(c.upload_url, "https://central.example:19532");
+        assert_int_equal(c.forward_core, COREDUMP_FORWARD_FIRST);
+        assert_true(c.forward_core_size_max == COREDUMP_JOURNAL_SIZE_MAX_DEFAULT); /* lowered to the cap */
+        const char *reset = "[Coredump]\nUploadURL=\nForwardCore=\n";
+        r = collect_config_parse_buffer(&c, "reset.conf", reset, strlen(reset), &diag);
+        assert_int_equal(r, 0);
+        assert_null(c.upload_url);
+        assert_int_equal(c.forward_core, COREDUMP_FORWARD_LOCAL);
+
+        assert_string_equal(coredump_forward_to_string(COREDUMP_FORWARD_EMBED), "embed");
+        assert_null(coredump_forward_to_string(_COREDUMP_FORWARD_MAX));
+        assert_int_equal(coredump_forward_from_string("local"), COREDUMP_FORWARD_LOCAL);
+        assert_int_equal(coredump_forward_from_string("First"), -EINVAL);
+        assert_int_equal(coredump_forward_from_string(NULL), -EINVAL);
+}
+
 static void check_size(const char *s, int expect_r, uint64_t expect) {
         uint64_t v = 12345;
         int r = collect_config_parse_size(s, &v);
@@ -735,6 +801,7 @@ int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_defaults),
                 cmocka_unit_test(test_every_key),
+                cmocka_unit_test(test_fleet_keys),
                 cmocka_unit_test(test_size_suffixes),
                 cmocka_unit_test(test_infinity),
                 cmocka_unit_test(test_booleans),
