@@ -14,6 +14,7 @@
 
 #include "cleanup.h"
 #include "ctl-core.h"
+#include "ctl-record.h"
 #include "io.h"
 
 /* Blocks of zeros this big become holes in a regular output file. */
@@ -204,6 +205,27 @@ static int locate(const ExportRecord *r, const char **ret_path, char error[stati
         const char *path = export_record_get_string(r, "COREDUMP_FILENAME");
         const char *writer = export_record_get_string(r, "_UID");
 
+        bool embedded = export_record_has(r, "COREDUMP");
+        const char *host = export_record_get_string(r, "COREJOURNAL_CORE_HOST");
+
+        /* A record from another machine (read from a central store) names a file there: the
+         * core is here only if it travelled inside the record. */
+        if (path && ctl_record_core_elsewhere(r)) {
+                if (embedded) {
+                        *ret_path = NULL;
+                        return 0;
+                }
+                const char *forward = export_record_get_string(r, "COREJOURNAL_CORE_FORWARD");
+                if (!host)
+                        host = export_record_get_string(r, "_HOSTNAME") ?: "n/a";
+                if (forward)
+                        return fail(error, -ENOENT, "the core stayed on host %s as %s (COREJOURNAL_CORE_FORWARD=%s); "
+                                    "only the record travelled", host, path, forward);
+                return fail(error, -ENOENT, "the core stayed on host %s as %s; only the record travelled", host, path);
+        }
+        /* The file is gone but the record carries the core (ForwardCore=embed). */
+        if (path && embedded && access(path, F_OK) < 0 && errno == ENOENT)
+                path = NULL;
         if (path) {
                 if (writer && strcmp(writer, "0") != 0)
                         return fail(error, -EBADMSG,

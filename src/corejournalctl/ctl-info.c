@@ -156,9 +156,13 @@ int ctl_info_print(FILE *f, const ExportRecord *r, const CtlFileProbe *probe, ui
                 _cleanup_(freep) char *file = field_text(r, "COREDUMP_FILENAME");
                 CtlCoreState state = ctl_record_core_state(r, probe);
 
+                bool elsewhere = ctl_record_core_elsewhere(r);
                 if (file) {
                         fprintf(f, "%14s: %s (%s)\n", "Storage", file, ctl_core_state_to_string(state));
-                        if (probe && probe->error == 0) {
+                        _cleanup_(freep) char *host = elsewhere ? field_text(r, "COREJOURNAL_CORE_HOST") : NULL;
+                        if (host)
+                                line(f, "Kept On", host);
+                        if (!elsewhere && probe && probe->error == 0) {
                                 char size[CTL_SIZE_STRING_MAX];
                                 line(f, "Size on Disk", ctl_size_format(probe->size, size));
                         }

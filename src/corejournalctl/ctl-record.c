@@ -8,6 +8,8 @@
 #include <sys/stat.h>
 #include <unistd.h>
 
+#include <systemd/sd-id128.h>
+
 #include "ctl-record.h"
 #include "message-ids.h"
 #include "signal-names.h"
@@ -19,6 +21,7 @@ static const char *const core_states[_CTL_CORE_STATE_MAX] = {
         [CTL_CORE_ERROR] = "error",
         [CTL_CORE_JOURNAL] = "journal",
         [CTL_CORE_TRUNCATED] = "truncated",
+        [CTL_CORE_REMOTE] = "remote",
         [CTL_CORE_NOT_APPLICABLE] = NULL,
 };
 
@@ -44,17 +47,41 @@ bool ctl_record_is_backtrace_only(const ExportRecord *r) {
         return id && strcmp(id, MESSAGE_ID_SYSTEMD_BACKTRACE) == 0;
 }
 
+bool ctl_record_core_elsewhere(const ExportRecord *r) {
+        const char *machine = export_record_get_string(r, "_MACHINE_ID");
+        const char *host = export_record_get_string(r, "COREJOURNAL_CORE_HOST");
+
+        if (machine && *machine) {
+                sd_id128_t id;
+                char here[SD_ID128_STRING_MAX];
+                if (sd_id128_get_machine(&id) < 0)
+                        return false;
+                return strcmp(machine, sd_id128_to_string(id, here)) != 0;
+        }
+        if (host && *host) {
+                char here[256] = "";
+                (void) gethostname(here, sizeof(here) - 1);
+                return strcmp(host, here) != 0;
+        }
+        return false;
+}
+
 CtlCoreState ctl_record_core_state(const ExportRecord *r, const CtlFileProbe *probe) {
         CtlCoreState s;
+        bool embedded = export_record_has(r, "COREDUMP");
 
-        if (export_record_has(r, "COREDUMP_FILENAME")) {
+        if (export_record_has(r, "COREDUMP_FILENAME") && ctl_record_core_elsewhere(r))
+                s = embedded ? CTL_CORE_JOURNAL : CTL_CORE_REMOTE;
+        else if (export_record_has(r, "COREDUMP_FILENAME") && probe && probe->error == -ENOENT && embedded)
+                s = CTL_CORE_JOURNAL; /* the file is gone (or never was here), the record carries the core */
+        else if (export_record_has(r, "COREDUMP_FILENAME")) {
                 if (!probe || probe->error == 0)
                         s = CTL_CORE_PRESENT;
                 else if (probe->error == -ENOENT)
                         s = CTL_CORE_MISSING;
                 else
                         s = CTL_CORE_ERROR;
-        } else if (export_record_has(r, "COREDUMP"))
+        } else if (embedded)
                 s = CTL_CORE_JOURNAL;
         else if (!ctl_record_is_backtrace_only(r))
                 return CTL_CORE_NONE;

@@ -17,6 +17,7 @@ typedef enum CtlCoreState {
         CTL_CORE_ERROR,         /* COREDUMP_FILENAME exists but cannot be read (permissions) */
         CTL_CORE_JOURNAL,       /* the core is the record's COREDUMP= field */
         CTL_CORE_TRUNCATED,     /* present or journal, but COREDUMP_TRUNCATED is set */
+        CTL_CORE_REMOTE,        /* COREDUMP_FILENAME is on the machine that sent the record, and the core did not travel */
         CTL_CORE_NOT_APPLICABLE,/* systemd's --backtrace record: no core was ever expected ("-") */
         _CTL_CORE_STATE_MAX,
         _CTL_CORE_STATE_INVALID = -EINVAL,
@@ -37,6 +38,11 @@ void ctl_file_probe(const char *path, CtlFileProbe *ret);
 
 /* The record's core state; probe describes COREDUMP_FILENAME (NULL: not looked at, taken as
  * present). */
+/* Whether the record was written on another machine, so that its COREDUMP_FILENAME names a file
+ * there, not here (a record read from a central journal-remote store): its _MACHINE_ID differs
+ * from this machine's, or, without one, its COREJOURNAL_CORE_HOST differs from this host name. */
+bool ctl_record_core_elsewhere(const ExportRecord *r);
+
 CtlCoreState ctl_record_core_state(const ExportRecord *r, const CtlFileProbe *probe);
 
 /* True for a record with systemd-coredump's --backtrace MESSAGE_ID (no signal, no core). */

@@ -128,7 +128,8 @@ static int open_journal(const CtlArgs *a, sd_journal **ret) {
 
 static void probe_record(const ExportRecord *r, CtlFileProbe *probe, const CtlFileProbe **ret) {
         const char *path = export_record_get_string(r, "COREDUMP_FILENAME");
-        if (path) {
+        /* A file named by another machine's record is not looked at here. */
+        if (path && !ctl_record_core_elsewhere(r)) {
                 ctl_file_probe(path, probe);
                 *ret = probe;
         } else

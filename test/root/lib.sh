@@ -146,3 +146,76 @@ cj_crash() {
 cj_ns_journal_dir() {
         echo "/var/log/journal/$(cat /etc/machine-id).$CJ_NS"
 }
+
+# ---- test hosts for the fleet tests: network namespaces joined by a veth pair ----
+
+# Makes a "host" and a "central" network namespace joined by a veth pair (10.231.N.1 and .2,
+# N from the PID), removed at exit. Sets CJ_HOST_NS, CJ_CENTRAL_NS, CJ_HOST_LINK (the host's end,
+# to take down), CJ_CENTRAL_IP.
+cj_netns_pair() {
+        cj_require_cmd ip
+        local n=$(( $$ % 200 + 20 ))
+        CJ_HOST_NS=cjh$$
+        CJ_CENTRAL_NS=cjc$$
+        CJ_HOST_LINK=cjh$$v
+        CJ_CENTRAL_IP=10.231.$n.2
+        ip netns add "$CJ_HOST_NS"
+        cj_on_exit "ip netns del '$CJ_HOST_NS' 2>/dev/null || true"
+        ip netns add "$CJ_CENTRAL_NS"
+        cj_on_exit "ip netns del '$CJ_CENTRAL_NS' 2>/dev/null || true"
+        ip link add "$CJ_HOST_LINK" netns "$CJ_HOST_NS" type veth peer name "cjc$$v" netns "$CJ_CENTRAL_NS"
+        ip -n "$CJ_HOST_NS" addr add "10.231.$n.1/24" dev "$CJ_HOST_LINK"
+        ip -n "$CJ_CENTRAL_NS" addr add "$CJ_CENTRAL_IP/24" dev "cjc$$v"
+        local ns
+        for ns in "$CJ_HOST_NS" "$CJ_CENTRAL_NS"; do
+                ip -n "$ns" link set lo up
+        done
+        ip -n "$CJ_HOST_NS" link set "$CJ_HOST_LINK" up
+        ip -n "$CJ_CENTRAL_NS" link set "cjc$$v" up
+}
+
+# Takes the host's end of the link down or up.
+cj_link() { ip -n "$CJ_HOST_NS" link set "$CJ_HOST_LINK" "$1"; }
+
+# A test CA, a server certificate for CJ_CENTRAL_IP and a client certificate, made now in
+# $CJ_TMP/tls (ca.pem, central.{key,pem}, host.{key,pem}).
+cj_tls_make() {
+        cj_require_cmd openssl
+        local d=$CJ_TMP/tls name san
+        mkdir -p "$d"
+        openssl req -x509 -newkey rsa:2048 -nodes -keyout "$d/ca.key" -out "$d/ca.pem" -days 2 \
+                -subj "/CN=corejournal test CA" 2>/dev/null
+        for name in central host; do
+                [ $name = central ] && san="IP:$CJ_CENTRAL_IP" || san="DNS:host"
+                openssl req -newkey rsa:2048 -nodes -keyout "$d/$name.key" -out "$d/$name.csr" \
+                        -subj "/CN=$name" 2>/dev/null
+                printf 'subjectAltName=%s\n' "$san" > "$d/$name.ext"
+                openssl x509 -req -in "$d/$name.csr" -CA "$d/ca.pem" -CAkey "$d/ca.key" -CAcreateserial \
+                        -out "$d/$name.pem" -days 2 -extfile "$d/$name.ext" 2>/dev/null
+        done
+}
+
+# Starts systemd-journal-remote in the central namespace: cj_remote_start VAR PORT OUTPUT [ARGS...]
+# (ARGS such as --listen-https=… --key=… --cert=…; default --listen-http). Waits until it listens;
+# stores its PID in VAR; stopped at exit.
+cj_remote_start() {
+        local var=$1 port=$2 output=$3
+        shift 3
+        local listen=("--listen-http=$CJ_CENTRAL_IP:$port")
+        [ $# -gt 0 ] && listen=("$@")
+        ip netns exec "$CJ_CENTRAL_NS" /lib/systemd/systemd-journal-remote "${listen[@]}" \
+                --output="$output" --split-mode=none >> "$CJ_TMP/remote-$port.log" 2>&1 &
+        local pid=$!
+        printf -v "$var" '%s' "$pid"
+        cj_on_exit "kill $pid 2>/dev/null || true"
+        local i
+        for i in $(seq 100); do
+                ss -N "$CJ_CENTRAL_NS" -ltn 2>/dev/null | grep -q ":$port " && return 0
+                sleep 0.05
+        done
+        cj_fail "systemd-journal-remote did not listen on $port: $(cat "$CJ_TMP/remote-$port.log")"
+}
+
+# Counts the entries of a journal file (or files of a directory, given as --directory=D or
+# --file=F) matching a field match.
+cj_count_in() { journalctl "$1" -o export "$2" 2>/dev/null | grep -ac '^__CURSOR=' || true; }

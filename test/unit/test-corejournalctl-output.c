@@ -13,6 +13,7 @@
 #include <time.h>
 
 #include <cmocka.h>
+#include <systemd/sd-id128.h>
 
 #include "cleanup.h"
 #include "ctl-groups.h"
@@ -129,6 +130,12 @@ static void test_list_table(void **state) {
 }
 
 static void test_info_block(void **state) {
+        char machine_field[64], machine[SD_ID128_STRING_MAX];
+        sd_id128_t id;
+        /* The record comes from this machine, so its COREDUMP_FILENAME is a file here. */
+        assert_int_equal(sd_id128_get_machine(&id), 0);
+        (void) sd_id128_to_string(id, machine);
+        (void) snprintf(machine_field, sizeof(machine_field), "_MACHINE_ID=%s", machine);
         _cleanup_(export_record_freep) ExportRecord *r = record(
                 "MESSAGE_ID=fc2e22bc6ee647b6b90729ab34a250b1", "COREDUMP_PID=4242", "COREDUMP_UID=0", "COREDUMP_GID=0",
                 "COREDUMP_SIGNAL=11", "COREDUMP_SIGNAL_NAME=SIGSEGV", "COREDUMP_EXE=/usr/bin/crasher",
@@ -137,7 +144,7 @@ static void test_info_block(void **state) {
                 "COREDUMP_TIMESTAMP=1700000000000000", "COREDUMP_FILENAME=/var/lib/systemd/coredump/core.crasher.zst",
                 "COREDUMP_PACKAGE_NAME=demo", "COREDUMP_PACKAGE_VERSION=1.0",
                 "COREDUMP_PACKAGE_JSON={\"elfType\":\"coredump\",\"crasher\":{\"name\":\"demo\",\"buildId\":\"abc123\"}}",
-                "COREJOURNAL_SIGNATURE=123cf701ec08b9b5f381d3a98f448986", "_BOOT_ID=b00d", "_MACHINE_ID=fee1",
+                "COREJOURNAL_SIGNATURE=123cf701ec08b9b5f381d3a98f448986", "_BOOT_ID=b00d", machine_field,
                 "MESSAGE=Process 4242 (crasher) of user 0 dumped core.\n\nStack trace of thread 4242:\n#0  0x0000000000401000 crash_here (crasher + 0x1000)\n",
                 NULL);
         _cleanup_(export_record_freep) ExportRecord *refused = record(
@@ -150,10 +157,11 @@ static void test_info_block(void **state) {
         size_t size;
         FILE *f;
 
+        _cleanup_(freep) char *expect = NULL;
         f = capture(&text, &size);
         assert_int_equal(ctl_info_print(f, r, &probe, T0 + 20 * 1000000), 0);
         fclose(f);
-        assert_string_equal(text,
+        assert_true(asprintf(&expect,
                             "           PID: 4242 (crasher)\n"
                             "           UID: 0 (root)\n"
                             "           GID: 0 (root)\n"
@@ -165,7 +173,7 @@ static void test_info_block(void **state) {
                             "          Unit: crash.service\n"
                             "         Slice: system.slice\n"
                             "       Boot ID: b00d\n"
-                            "    Machine ID: fee1\n"
+                            "    Machine ID: %s\n"
                             "      Hostname: vm\n"
                             "       Storage: /var/lib/systemd/coredump/core.crasher.zst (present)\n"
                             "  Size on Disk: 51.6K\n"
@@ -175,7 +183,24 @@ static void test_info_block(void **state) {
                             "       Message: Process 4242 (crasher) of user 0 dumped core.\n"
                             "                \n"
                             "                Stack trace of thread 4242:\n"
-                            "                #0  0x0000000000401000 crash_here (crasher + 0x1000)\n");
+                            "                #0  0x0000000000401000 crash_here (crasher + 0x1000)\n", machine) > 0);
+        assert_string_equal(text, expect);
+        free(text);
+
+        /* The same record read on another machine (a central journal-remote store): the file is
+         * there, not here, and the block says which host keeps it. */
+        assert_int_equal(export_record_remove(r, "_MACHINE_ID"), 1);
+        assert_int_equal(export_record_append_reserved(r, "_MACHINE_ID", "fee1", 4), 0);
+        assert_int_equal(export_record_append_string(r, "COREJOURNAL_CORE_HOST", "web-7"), 0);
+        f = capture(&text, &size);
+        assert_int_equal(ctl_info_print(f, r, &probe, T0 + 20 * 1000000), 0);
+        fclose(f);
+        assert_non_null(strstr(text, "       Storage: /var/lib/systemd/coredump/core.crasher.zst (remote)\n"
+                                     "       Kept On: web-7\n"));
+        assert_null(strstr(text, "Size on Disk"));
+        assert_int_equal(ctl_record_core_state(r, &probe), CTL_CORE_REMOTE);
+        assert_int_equal(export_record_append(r, "COREDUMP", "\177ELF", 4), 0);
+        assert_int_equal(ctl_record_core_state(r, &probe), CTL_CORE_JOURNAL);
         free(text);
 
         /* Unknown users print as their number; a refused core says why. */
