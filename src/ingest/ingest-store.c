@@ -41,7 +41,7 @@ static int embed_core(ExportRecord *record, int memfd, uint64_t size) {
  * journals forwarded to a central systemd-journal-remote. The record always says which host holds
  * the file, and whether (and why not) the core travels with it. */
 static int add_forwarding(ExportRecord *record, const CollectConfig *config, int dir_fd,
-                          const CollectStorageResult *res, const char *signature) {
+                          const CollectStorageResult *res, const char *signature, bool *ret_embedded) {
         char host[256] = "";
         bool slot_free = true;
         int r;
@@ -76,6 +76,7 @@ static int add_forwarding(ExportRecord *record, const CollectConfig *config, int
                 if (r < 0)
                         return r;
                 TAKE_PTR(core);
+                *ret_embedded = true;
         }
         return export_record_append_string(record, "COREJOURNAL_CORE_FORWARD", collect_forward_decision_to_string(d));
 }
@@ -100,7 +101,11 @@ static const char *not_stored_token(CollectStorageReason reason) {
         return table[reason];
 }
 
-static int add_outcome(ExportRecord *record, const CollectStorageResult *res, const char *storage_dir, bool rlimit_refused) {
+/* With the core embedded too (ForwardCore=), the file goes in COREJOURNAL_CORE_FILENAME:
+ * coredumpctl opens COREDUMP_FILENAME whenever a record has one, and on a central store that file
+ * is on another machine, so the embedded core would never be used. */
+static int add_outcome(ExportRecord *record, const CollectStorageResult *res, const char *storage_dir,
+                       bool rlimit_refused, bool embedded) {
         int r;
 
         r = export_record_appendf(record, "COREJOURNAL_CORE_SIZE", "%" PRIu64, res->received);
@@ -112,7 +117,7 @@ static int add_outcome(ExportRecord *record, const CollectStorageResult *res, co
                 _cleanup_(freep) char *path = NULL;
                 if (asprintf(&path, "%s/%s", storage_dir, res->filename) < 0)
                         return -ENOMEM;
-                r = export_record_append_string(record, "COREDUMP_FILENAME", path);
+                r = export_record_append_string(record, embedded ? "COREJOURNAL_CORE_FILENAME" : "COREDUMP_FILENAME", path);
         }
         if (r >= 0 && res->stored)
                 r = export_record_appendf(record, "COREJOURNAL_CORE_STORED_SIZE", "%" PRIu64, res->file_size);
@@ -382,8 +387,9 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
         if (r < 0)
                 return r;
 
+        bool forwarded = false;
         if (p.storage == COREDUMP_STORAGE_EXTERNAL && res.stored && res.filename) {
-                r = add_forwarding(record, config, dir_fd, &res, trace.signature);
+                r = add_forwarding(record, config, dir_fd, &res, trace.signature, &forwarded);
                 if (r < 0)
                         return r;
         }
@@ -397,7 +403,7 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                                         "cannot embed the core in the record: %s", strerror(-r));
         }
 
-        r = add_outcome(record, &res, config->storage_dir, rlimit_refused);
+        r = add_outcome(record, &res, config->storage_dir, rlimit_refused, forwarded);
         if (r < 0)
                 return r;
 

@@ -52,7 +52,8 @@ cj_journald_start() {
         CJ_NS=${1:-cjtest$$x$RANDOM}
         local machine_id
         machine_id=$(cat /etc/machine-id)
-        /lib/systemd/systemd-journald "$CJ_NS" >/dev/null 2>&1 &
+        # Daemons never inherit the test lock (fd 9): one that outlived the test would hold it.
+        /lib/systemd/systemd-journald "$CJ_NS" >/dev/null 2>&1 9>&- &
         local pid=$!
         cj_on_exit "cj_journald_stop $pid '$CJ_NS' '$machine_id'"
         CJ_NS_SOCKET=/run/systemd/journal.$CJ_NS/socket
@@ -68,7 +69,7 @@ cj_journald_start() {
 s = socket.socket(socket.AF_UNIX, socket.SOCK_STREAM)
 s.connect(sys.argv[1])
 s.sendall(b"corejournal-test\n\n6\n0\n0\n0\n0\n")
-time.sleep(86400)' "/run/systemd/journal.$CJ_NS/stdout" &
+time.sleep(86400)' "/run/systemd/journal.$CJ_NS/stdout" 9>&- &
         cj_on_exit "kill $! 2>/dev/null || true"
 }
 
@@ -204,10 +205,10 @@ cj_remote_start() {
         local listen=("--listen-http=$CJ_CENTRAL_IP:$port")
         [ $# -gt 0 ] && listen=("$@")
         ip netns exec "$CJ_CENTRAL_NS" /lib/systemd/systemd-journal-remote "${listen[@]}" \
-                --output="$output" --split-mode=none >> "$CJ_TMP/remote-$port.log" 2>&1 &
+                --output="$output" --split-mode=none >> "$CJ_TMP/remote-$port.log" 2>&1 9>&- &
         local pid=$!
         printf -v "$var" '%s' "$pid"
-        cj_on_exit "kill $pid 2>/dev/null || true"
+        cj_on_exit "kill -9 $pid 2>/dev/null || true"
         local i
         for i in $(seq 100); do
                 ss -N "$CJ_CENTRAL_NS" -ltn 2>/dev/null | grep -q ":$port " && return 0
