@@ -103,13 +103,13 @@ exec 9>&-
 now_ns() { local t=$EPOCHREALTIME; echo "${t%.*}${t#*.}000"; }
 median() { sort -g | awk '{ v[NR] = $1 } END { if (NR % 2) print v[(NR + 1) / 2]; else print (v[NR / 2] + v[NR / 2 + 1]) / 2 }'; }
 
-run_ours() { # NAME RUN
-        local out
-        out=$("$T/bt-time" "${CORE[$1]}" "$EXE" 2> "$T/bt.err") || { cat "$T/bt.err" >&2; exit 1; }
+run_ours() { # NAME RUN [LOG [DEBUGINFO-CACHE]]
+        local out log=${3:-ours}
+        out=$("$T/bt-time" "${CORE[$1]}" "$EXE" ${4:+"$4"} 2> "$T/bt.err") || { cat "$T/bt.err" >&2; exit 1; }
         # compact= analysis_usec= child_rss= build_usec= text_lines= partial=
         set -- "$1" "$2" $out
         local name=$1 run=$2
-        echo "$name $run ${3#compact=} ${4#analysis_usec=} ${5#child_rss=} ${6#build_usec=} ${7#text_lines=} ${8#partial=}" >> "$T/ours"
+        echo "$name $run ${3#compact=} ${4#analysis_usec=} ${5#child_rss=} ${6#build_usec=} ${7#text_lines=} ${8#partial=}" >> "$T/$log"
 }
 run_eu() { # NAME RUN LOG [EU-STACK OPTIONS...]
         local name=$1 run=$2 log=$3 t0 t1 rss=-
@@ -125,16 +125,20 @@ run_eu() { # NAME RUN LOG [EU-STACK OPTIONS...]
         echo "$name $run $(( (t1 - t0) / 1000 )) $rss $(grep -c '^#' "$T/eu.out" || true)" >> "$T/$log"
 }
 
+# The debug file cache (DebugInfoCacheDirectory=), filled by one untimed run of each workload.
+mkdir -m 755 "$T/dcache"
+for wl in "${WORKLOADS[@]}"; do run_ours "${wl%%:*}" 0 warm "$T/dcache"; done
 : > "$T/ours"
+: > "$T/ourscache"
 : > "$T/eu"
 : > "$T/eudw"
 for ((run = 1; run <= RUNS; run++)); do
         for wl in "${WORKLOADS[@]}"; do
                 name=${wl%%:*}
                 case $((run % 3)) in
-                1) run_ours "$name" $run; run_eu "$name" $run eu; run_eu "$name" $run eudw -i -s ;;
-                2) run_eu "$name" $run eu; run_eu "$name" $run eudw -i -s; run_ours "$name" $run ;;
-                0) run_eu "$name" $run eudw -i -s; run_ours "$name" $run; run_eu "$name" $run eu ;;
+                1) run_ours "$name" $run; run_ours "$name" $run ourscache "$T/dcache"; run_eu "$name" $run eu; run_eu "$name" $run eudw -i -s ;;
+                2) run_eu "$name" $run eu; run_eu "$name" $run eudw -i -s; run_ours "$name" $run ourscache "$T/dcache"; run_ours "$name" $run ;;
+                0) run_eu "$name" $run eudw -i -s; run_ours "$name" $run; run_eu "$name" $run eu; run_ours "$name" $run ourscache "$T/dcache" ;;
                 esac
         done
 done
@@ -146,8 +150,8 @@ ratio() { # NAME LOG: median over runs of ours' analysis time ÷ that tool's tim
              <(awk -v n="$1" '$1 == n { print $2, $3 }' "$T/$2" | sort) |
                 awk '{ print $2 / $3 }' | median
 }
-echo "| workload | full core | compact core | ours: analysis (ms) | ours: child peak RSS (MiB) | ours: build compact (ms) | eu-stack (ms) | eu-stack peak RSS (MiB) | ours ÷ eu-stack | eu-stack -i -s (ms) | eu-stack -i -s peak RSS (MiB) | ours ÷ eu-stack -i -s |"
-echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
+echo "| workload | full core | compact core | ours: analysis (ms) | ours: child peak RSS (MiB) | ours: build compact (ms) | ours, debug file cache (ms) | its peak RSS (MiB) | eu-stack (ms) | eu-stack peak RSS (MiB) | ours ÷ eu-stack | eu-stack -i -s (ms) | eu-stack -i -s peak RSS (MiB) | ours ÷ eu-stack -i -s |"
+echo "|---|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|---:|"
 for wl in "${WORKLOADS[@]}"; do
         name=${wl%%:*} label=${wl##*:}
         full=$(stat -c %s "${CORE[$name]}")
@@ -155,7 +159,9 @@ for wl in "${WORKLOADS[@]}"; do
         a_ms=$(awk -v n="$name" '$1 == n { print $4 / 1000 }' "$T/ours" | median)
         a_rss=$(awk -v n="$name" '$1 == n { print $5 / 1048576 }' "$T/ours" | median)
         b_ms=$(awk -v n="$name" '$1 == n { print $6 / 1000 }' "$T/ours" | median)
-        cols=
+        c_ms=$(awk -v n="$name" '$1 == n { print $4 / 1000 }' "$T/ourscache" | median)
+        c_rss=$(awk -v n="$name" '$1 == n { print $5 / 1048576 }' "$T/ourscache" | median)
+        cols=$(printf ' %.1f | %.1f |' "$c_ms" "$c_rss")
         for log in eu eudw; do
                 e_ms=$(awk -v n="$name" '$1 == n { print $3 / 1000 }' "$T/$log" | median)
                 e_rss=—
@@ -168,7 +174,8 @@ done
 # What each side produced, so a fast but empty trace would show.
 for wl in "${WORKLOADS[@]}"; do
         name=${wl%%:*}
-        echo "$name: ours text lines $(awk -v n="$name" '$1 == n { print $7 }' "$T/ours" | sort -u | paste -sd,)," \
+        echo "$name: ours text lines $(awk -v n="$name" '$1 == n { print $7 }' "$T/ours" | sort -u | paste -sd,)" \
+             "(with the cache $(awk -v n="$name" '$1 == n { print $7 }' "$T/ourscache" | sort -u | paste -sd,))," \
              "partial $(awk -v n="$name" '$1 == n { print $8 }' "$T/ours" | sort -u | paste -sd,);" \
              "eu-stack frames $(awk -v n="$name" '$1 == n { print $5 }' "$T/eu" | sort -u | paste -sd,)," \
              "eu-stack -i -s frames $(awk -v n="$name" '$1 == n { print $5 }' "$T/eudw" | sort -u | paste -sd,)" >&2

@@ -19,6 +19,7 @@
 #include <unistd.h>
 
 #include "backtrace-analyze.h"
+#include "backtrace-debuginfo.h"
 #include "collect-compact.h"
 #include "collect-core.h"
 
@@ -29,10 +30,16 @@ static uint64_t now_usec(void) {
 }
 
 int main(int argc, char **argv) {
-        if (argc != 3) {
-                fprintf(stderr, "usage: bt-time CORE EXE\n");
+        if (argc != 3 && argc != 4) {
+                fprintf(stderr, "usage: bt-time CORE EXE [DEBUGINFO-CACHE-DIR]\n");
                 return 2;
         }
+        /* With a cache directory: search it first, and fill it after the analysis, as the
+         * capture path does after delivering the record. */
+        const char *cache = argc == 4 ? argv[3] : NULL;
+        char *path = NULL;
+        if (cache && backtrace_debuginfo_path(cache, &path) < 0)
+                return 1;
         enum { CHUNK = 1 << 20 };
         uint8_t *buf = malloc(CHUNK);
         CollectCore *core = NULL;
@@ -76,6 +83,7 @@ int main(int argc, char **argv) {
                 .uid = 65534,
                 .gid = 65534,
                 .exe = argv[2],
+                .debuginfo_path = path,
         };
         BacktraceResult res = {};
         r = backtrace_analyze(fd, &o, &res);
@@ -93,6 +101,12 @@ int main(int argc, char **argv) {
                 fprintf(stderr, "partial: %s\n", res.partial_reason ?: "?");
         if (getenv("BT_TIME_SHOW"))
                 fprintf(stderr, "%s\n", res.text ?: "(no text)");
+        size_t n_cache = 0;
+        while (cache && res.compressed_debuginfo && res.compressed_debuginfo[n_cache])
+                n_cache++;
+        if (n_cache > 0)
+                (void) backtrace_debuginfo_cache(cache, res.compressed_debuginfo, n_cache, UINT64_MAX);
+        free(path);
         backtrace_result_done(&res);
         close(fd);
         close(in);

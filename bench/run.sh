@@ -137,7 +137,10 @@ s.sendall(b"cjbench\n\n6\n0\n0\n0\n0\n")
 time.sleep(86400)' /run/systemd/journal.$NS/stdout &
 keep_pid=$!
 on_exit "kill $keep_pid; wait $keep_pid"
-printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\n' "$NS" "$T" > "$T/c"
+# As installed: a debug file cache directory (tmpfiles.d makes it); the first crash through libc
+# fills it, the interleaved runs after that read the uncompressed copy.
+mkdir -m 755 "$T/dcache"
+printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nDebugInfoCacheDirectory=%s/dcache\n' "$NS" "$T" "$T" > "$T/c"
 
 # ---- systemd-coredump: socket activation and the default journald --------------------------------
 socket_alive() { # PATH TYPE(dgram|seqpacket)

@@ -9,7 +9,7 @@ set -euo pipefail
 build_pkgs=(meson ninja-build pkg-config gcc libsystemd-dev libzstd-dev libdw-dev libelf-dev
         libjson-c-dev libacl1-dev libcurl4-openssl-dev)
 test_pkgs=(libcmocka-dev clang python3 systemd-journal-remote zstd acl attr gdb util-linux binutils
-        iproute2 openssl)
+        iproute2 openssl libc6-dbg)
 
 want=("${build_pkgs[@]}")
 [ "${1:-}" = --tests ] && want+=("${test_pkgs[@]}" systemd-coredump)

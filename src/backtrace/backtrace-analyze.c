@@ -339,6 +339,15 @@ static int build_result(const BacktraceFindings *f, const ChildOutcome *c, const
         } else
                 free(rs.text);
 
+        if (f->n_compressed_debuginfo > 0) {
+                res->compressed_debuginfo = calloc(f->n_compressed_debuginfo + 1, sizeof(char *));
+                if (!res->compressed_debuginfo)
+                        return -ENOMEM;
+                for (size_t i = 0; i < f->n_compressed_debuginfo; i++)
+                        if (!(res->compressed_debuginfo[i] = strdup(f->compressed_debuginfo[i])))
+                                return -ENOMEM;
+        }
+
         return backtrace_format_json(f, res->signature, res->partial_reason, &res->json);
 }
 
@@ -418,5 +427,6 @@ void backtrace_result_done(BacktraceResult *r) {
         free(r->package_version);
         free(r->signature);
         free(r->partial_reason);
+        strv_free(r->compressed_debuginfo);
         *r = (BacktraceResult) {};
 }

@@ -34,6 +34,8 @@ typedef struct BacktraceResult {
         char *partial_reason;
         uint64_t usec;         /* wall time of the analysis, fork to reap */
         uint64_t max_rss;      /* peak resident memory of the child, bytes */
+        char **compressed_debuginfo; /* debug files the analysis inflated (NULL-terminated), for
+                                      * backtrace_debuginfo_cache(); NULL when none */
 } BacktraceResult;
 
 /* Analyses the core open at core_fd (a regular file or memfd; read with pread and mmap, the file

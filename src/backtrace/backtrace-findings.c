@@ -44,6 +44,8 @@ void backtrace_findings_done(BacktraceFindings *f) {
         free(f->architecture);
         free(f->error);
         free(f->memory_note);
+        for (size_t i = 0; i < f->n_compressed_debuginfo; i++)
+                free(f->compressed_debuginfo[i]);
         *f = (BacktraceFindings) {};
 }
 
@@ -245,6 +247,16 @@ static int dispatch(BacktraceFindings *f, json_object *o) {
                 /* The first word counts; a child in trouble may try to say it twice. */
                 if (!*slot)
                         *slot = TAKE_PTR(message);
+                return 0;
+        }
+        if (streq(type, "compressed_debuginfo")) {
+                _cleanup_(freep) char *path = NULL;
+                int r = get_name(o, "path", &path);
+                if (r < 0 || !path)
+                        return r < 0 ? r : -EBADMSG;
+                /* Only a hint for the cache, which checks every path itself; extra ones are dropped. */
+                if (f->n_compressed_debuginfo < BACKTRACE_DEBUGINFO_CACHE_FILES_MAX)
+                        f->compressed_debuginfo[f->n_compressed_debuginfo++] = TAKE_PTR(path);
                 return 0;
         }
         if (streq(type, "end")) {

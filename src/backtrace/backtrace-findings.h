@@ -3,6 +3,8 @@
  * the child's line-by-line JSON output, which it does not trust. */
 #pragma once
 
+#include "backtrace-debuginfo.h"
+
 #include <stdbool.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -55,6 +57,8 @@ typedef struct BacktraceFindings {
         bool ended;          /* the child reported that it went through to the end */
         char *error;         /* the child's reason for stopping early, or NULL */
         char *memory_note;   /* why the child thinks it ran short of memory, or NULL */
+        char *compressed_debuginfo[BACKTRACE_DEBUGINFO_CACHE_FILES_MAX]; /* debug files read compressed */
+        size_t n_compressed_debuginfo;
         bool malformed;      /* some output was dropped as invalid */
 } BacktraceFindings;
 

@@ -18,6 +18,7 @@
 
 #include "backtrace-json.h"
 #include "backtrace-package.h"
+#include "backtrace-debuginfo.h"
 #include "backtrace-unwind.h"
 #include "input-limits.h"
 
@@ -208,6 +209,17 @@ static int find_debuginfo(Dwfl_Module *mod, void **userdata, const char *modname
         int fd = dwfl_standard_find_debuginfo(mod, userdata, modname, base, file_name, debuglink_file,
                                               debuglink_crc, debuginfo_file_name);
         check_file_fits(debuginfo_file_name ? *debuginfo_file_name : NULL, fd);
+        /* A compressed debug file costs a whole inflate per crash: ask for an uncompressed copy
+         * (backtrace-debuginfo.h), which later analyses find first on the path. */
+        if (fd >= 0 && current_unwind && debuginfo_file_name && *debuginfo_file_name &&
+            backtrace_debuginfo_is_compressed(fd)) {
+                json_object *o = line_new("compressed_debuginfo");
+                if (!o || add_name(o, "path", *debuginfo_file_name) < 0)
+                        (void) callback_fail(current_unwind, -ENOMEM);
+                else
+                        (void) emit(current_unwind, o);
+                json_object_put(o);
+        }
         return fd;
 }
 

@@ -545,6 +545,8 @@ static const KeyDef keys[] = {
           NULL, COREDUMP_JOURNAL_SIZE_MAX_DEFAULT },
         { "ForwardCoreFirst", KEY_UNSIGNED, 0, FIELD(forward_core_first), COREDUMP_FORWARD_CORE_FIRST_DEFAULT, NULL, 0 },
         { "StateDirectory", KEY_PATH, 0, FIELD(state_dir), 0, STATE_DIR, 0 },
+        { "DebugInfoCacheDirectory", KEY_PATH, 0, FIELD(debuginfo_cache_dir), 0, DEBUGINFO_CACHE_DIR, 0 },
+        { "DebugInfoCacheMax", KEY_SIZE, 0, FIELD(debuginfo_cache_max), COREDUMP_DEBUGINFO_CACHE_MAX_DEFAULT, NULL, 0 },
 };
 
 static void *field_of(CollectConfig *c, const KeyDef *k) {

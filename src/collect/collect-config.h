@@ -47,6 +47,7 @@ typedef enum CoredumpForward {
 #define COREDUMP_UPLOAD_TIMEOUT_USEC_DEFAULT ((uint64_t) 5 * 1000 * 1000)
 #define COREDUMP_FORWARD_CORE_SIZE_MAX_DEFAULT (64 * MIB)
 #define COREDUMP_FORWARD_CORE_FIRST_DEFAULT 3U
+#define COREDUMP_DEBUGINFO_CACHE_MAX_DEFAULT (1 * GIB)
 
 /* Value of max_use and keep_free meaning "not configured": size them from the file system the
  * way systemd does (10% and 15% of it, capped at 4G). Also external_size_max's "infinity". */
@@ -82,6 +83,8 @@ typedef struct CollectConfig {
         uint64_t forward_core_size_max;   /* ForwardCoreSizeMax= */
         unsigned forward_core_first;      /* ForwardCoreFirst= */
         char *state_dir;                  /* StateDirectory=, never NULL: per-signature forwarding counts */
+        char *debuginfo_cache_dir;        /* DebugInfoCacheDirectory=, never NULL */
+        uint64_t debuginfo_cache_max;     /* DebugInfoCacheMax=, 0: no cache */
 } CollectConfig;
 
 /* Problems found while reading configuration, for the caller to log: each message reads

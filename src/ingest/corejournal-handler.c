@@ -383,6 +383,8 @@ static int run_kernel(int argc, char *const *argv) {
                 log_error("process %d: %s", (int) args.pid, report.problem);
 
         r = deliver(crash.record);
+        /* Off the record's path: make the next stack trace through the same libraries fast. */
+        (void) ingest_store_cache_debuginfo(&crash, &config);
         return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 

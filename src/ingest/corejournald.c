@@ -404,6 +404,8 @@ static void handle_crash(int conn_fd, uint64_t accept_usec) {
                 log_error("process %d: cannot complete its record: %s", (int) args.pid, strerror(-r));
 
         deliver(config, crash.record, args.pid);
+        /* Off the record's path: make the next stack trace through the same libraries fast. */
+        (void) ingest_store_cache_debuginfo(&crash, &config->c);
         config_unref(config);
 }
 

@@ -72,6 +72,8 @@ int ingest_kernel_parse_args(int argc, char *const *argv, KernelArgs *ret, char 
 void ingest_kernel_crash_done(KernelCrash *c) {
         c->pidfd = safe_close(c->pidfd);
         c->record = export_record_free(c->record);
+        strv_free(c->compressed_debuginfo);
+        c->compressed_debuginfo = NULL;
 }
 
 /* Reads AT_SECURE and the real/effective IDs from a saved auxv (u64 pairs on 64-bit). */

@@ -44,6 +44,7 @@ typedef struct KernelCrash {
         int at_secure;              /* from auxv: 1, 0, or -1 unknown */
         bool allow_user_read;       /* the crashing user may get a read ACL on the core */
         ExportRecord *record;       /* owned */
+        char **compressed_debuginfo; /* owned: debug files the stack trace inflated, to cache after delivery */
 } KernelCrash;
 
 void ingest_kernel_crash_done(KernelCrash *c);

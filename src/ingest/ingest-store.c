@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "backtrace-analyze.h"
+#include "backtrace-debuginfo.h"
 #include "backtrace-message.h"
 #include "collect-compact.h"
 #include "collect-forward.h"
@@ -151,6 +152,7 @@ static void ingest_store_analysis_identity(uid_t *ret_uid, gid_t *ret_gid) {
  * overlaps the storage's flush, fsync and link instead of following them. */
 typedef struct TraceJob {
         const KernelCrash *crash;
+        char ***crash_debuginfo; /* where the debug files to cache go (the crash's, writable) */
         const CollectConfig *config;
         CollectCompact *compact;
         const char *exe;   /* COREDUMP_EXE, taken before the thread starts (the record may grow meanwhile) */
@@ -173,7 +175,11 @@ static void *trace_job_run(void *userdata) {
         uid_t uid;
         gid_t gid;
         ingest_store_analysis_identity(&uid, &gid);
+        _cleanup_(freep) char *path = NULL;
+        if (job->config->debuginfo_cache_max > 0)
+                (void) backtrace_debuginfo_path(job->config->debuginfo_cache_dir, &path);
         BacktraceOptions o = {
+                .debuginfo_path = path,
                 .timeout_usec = job->config->backtrace_timeout_usec,
                 .memory_max = job->config->backtrace_memory_max,
                 .uid = as_user ? job->crash->args.uid : uid,
@@ -218,6 +224,9 @@ static int trace_job_finish(TraceJob *job, BacktraceResult *ret) {
 
         res = job->result;
         job->result = (BacktraceResult) {};
+        strv_free(job->crash_debuginfo ? *job->crash_debuginfo : NULL);
+        if (job->crash_debuginfo)
+                *job->crash_debuginfo = TAKE_PTR(res.compressed_debuginfo);
         r = 0;
         if (res.package_name)
                 r = export_record_append_string(record, "COREDUMP_PACKAGE_NAME", res.package_name);
@@ -337,6 +346,7 @@ int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_
                 return r;
         job = (TraceJob) {
                 .crash = crash,
+                .crash_debuginfo = &crash->compressed_debuginfo,
                 .config = config,
                 .compact = compact,
                 .compact_fd = -EBADF,
@@ -553,4 +563,18 @@ int ingest_store_refused(KernelCrash *crash, const char *token, const char *why)
                      (unsigned) crash->args.uid) < 0)
                 return -ENOMEM;
         return export_record_append_string(record, "MESSAGE", message);
+}
+
+int ingest_store_cache_debuginfo(KernelCrash *crash, const CollectConfig *config) {
+        size_t n = 0;
+
+        if (!crash->compressed_debuginfo || config->debuginfo_cache_max == 0)
+                return 0;
+        while (crash->compressed_debuginfo[n])
+                n++;
+        int r = backtrace_debuginfo_cache(config->debuginfo_cache_dir, crash->compressed_debuginfo, n,
+                                          config->debuginfo_cache_max);
+        strv_free(crash->compressed_debuginfo);
+        crash->compressed_debuginfo = NULL;
+        return r;
 }

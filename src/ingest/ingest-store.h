@@ -19,6 +19,11 @@ typedef struct IngestStoreReport {
  * stream could not be read at all or memory ran out. */
 int ingest_store_core(KernelCrash *crash, const CollectConfig *config, int core_fd, IngestStoreReport *ret);
 
+/* After the record is delivered: uncompressed copies of the compressed debug files the stack
+ * trace read (DebugInfoCacheDirectory=, DebugInfoCacheMax=), so that the next crash involving
+ * them is analysed in milliseconds. Returns the number of copies made, or -errno. */
+int ingest_store_cache_debuginfo(KernelCrash *crash, const CollectConfig *config);
+
 /* The signal that killed the process, from a core's PT_NOTE bytes: NT_SIGINFO's si_signo, else the
  * first NT_PRSTATUS's. 0 when the notes hold neither (bounds-checked; the notes are hostile). */
 int ingest_store_note_signal(const void *notes, size_t size);
