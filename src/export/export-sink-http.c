@@ -1,6 +1,7 @@
 /* SPDX-License-Identifier: LGPL-2.1-or-later */
 #include "config.h"
 
+#include <dlfcn.h>
 #include <errno.h>
 #include <inttypes.h>
 #include <pthread.h>
@@ -15,22 +16,94 @@
 #include "export-sink-http.h"
 #include "export-writer.h"
 
-static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
-static CURLcode curl_init_result = CURLE_FAILED_INIT;
+/* libcurl is opened only when an upload is configured: linked in, it would bring some thirty
+ * libraries (TLS, LDAP, Kerberos, SSH...) into every crash handler's start-up, which the crashed
+ * process waits for. */
+typedef struct CurlApi {
+        CURLcode (*global_init)(long flags);
+        CURL *(*easy_init)(void);
+        CURLcode (*easy_setopt)(CURL *h, CURLoption option, ...);
+        CURLcode (*easy_perform)(CURL *h);
+        CURLcode (*easy_getinfo)(CURL *h, CURLINFO info, ...);
+        void (*easy_cleanup)(CURL *h);
+        const char *(*easy_strerror)(CURLcode code);
+        struct curl_slist *(*slist_append)(struct curl_slist *l, const char *s);
+        void (*slist_free_all)(struct curl_slist *l);
+        CURLU *(*url)(void);
+        void (*url_cleanup)(CURLU *u);
+        CURLUcode (*url_set)(CURLU *u, CURLUPart what, const char *part, unsigned int flags);
+        CURLUcode (*url_get)(const CURLU *u, CURLUPart what, char **part, unsigned int flags);
+        const char *(*url_strerror)(CURLUcode code);
+        void (*free)(void *p);
+} CurlApi;
 
-/* curl_global_init() is not thread-safe before curl 7.84; corejournald's workers share one. */
-static void curl_init_once(void) {
-        curl_init_result = curl_global_init(CURL_GLOBAL_DEFAULT);
+static CurlApi api;
+static pthread_once_t curl_once = PTHREAD_ONCE_INIT;
+static int curl_load_error; /* 0, -EOPNOTSUPP (no libcurl) or -ENOMEM (curl_global_init() failed) */
+static char curl_load_message[200];
+
+/* Resolves one symbol of the opened library into api; false when it is missing. */
+static bool load_symbol(void *h, void *field, const char *symbol) {
+        void *p = dlsym(h, symbol);
+        if (!p) {
+                (void) snprintf(curl_load_message, sizeof(curl_load_message), "%s lacks %s", EXPORT_HTTP_LIBCURL, symbol);
+                curl_load_error = -EOPNOTSUPP;
+                return false;
+        }
+        memcpy(field, &p, sizeof(p));
+        return true;
+}
+
+/* Once per process: corejournald's workers share it (curl_global_init() is not thread-safe
+ * before curl 7.84). */
+static void curl_load_once(void) {
+        void *h = dlopen(EXPORT_HTTP_LIBCURL, RTLD_NOW | RTLD_LOCAL);
+        if (!h) {
+                (void) snprintf(curl_load_message, sizeof(curl_load_message),
+                                "uploading needs %s (package libcurl4): %s", EXPORT_HTTP_LIBCURL, dlerror());
+                curl_load_error = -EOPNOTSUPP;
+                return;
+        }
+        if (!load_symbol(h, &api.global_init, "curl_global_init") ||
+            !load_symbol(h, &api.easy_init, "curl_easy_init") ||
+            !load_symbol(h, &api.easy_setopt, "curl_easy_setopt") ||
+            !load_symbol(h, &api.easy_perform, "curl_easy_perform") ||
+            !load_symbol(h, &api.easy_getinfo, "curl_easy_getinfo") ||
+            !load_symbol(h, &api.easy_cleanup, "curl_easy_cleanup") ||
+            !load_symbol(h, &api.easy_strerror, "curl_easy_strerror") ||
+            !load_symbol(h, &api.slist_append, "curl_slist_append") ||
+            !load_symbol(h, &api.slist_free_all, "curl_slist_free_all") ||
+            !load_symbol(h, &api.url, "curl_url") ||
+            !load_symbol(h, &api.url_cleanup, "curl_url_cleanup") ||
+            !load_symbol(h, &api.url_set, "curl_url_set") ||
+            !load_symbol(h, &api.url_get, "curl_url_get") ||
+            !load_symbol(h, &api.url_strerror, "curl_url_strerror") ||
+            !load_symbol(h, &api.free, "curl_free"))
+                return;
+        CURLcode c = api.global_init(CURL_GLOBAL_DEFAULT);
+        if (c != CURLE_OK) {
+                (void) snprintf(curl_load_message, sizeof(curl_load_message), "cannot initialize libcurl: %s",
+                                api.easy_strerror(c));
+                curl_load_error = -ENOMEM;
+        }
+}
+
+/* Loads libcurl on first use. Returns 0, or -errno with the reason in error. */
+static int curl_load(char *error, size_t error_size) {
+        (void) pthread_once(&curl_once, curl_load_once);
+        if (curl_load_error < 0)
+                (void) snprintf(error, error_size, "%s", curl_load_message);
+        return curl_load_error;
 }
 
 static void free_curl_url(CURLU **u) {
         if (*u)
-                curl_url_cleanup(*u);
+                api.url_cleanup(*u);
 }
 
 static void free_curl_string(char **s) {
         if (*s)
-                curl_free(*s);
+                api.free(*s);
 }
 
 int export_http_upload_url(const char *url, char **ret, char *error, size_t error_size) {
@@ -43,34 +116,37 @@ int export_http_upload_url(const char *url, char **ret, char *error, size_t erro
                 (void) snprintf(error, error_size, "the upload URL is empty");
                 return -EINVAL;
         }
-        u = curl_url();
+        int r = curl_load(error, error_size);
+        if (r < 0)
+                return r;
+        u = api.url();
         if (!u)
                 return -ENOMEM;
-        uc = curl_url_set(u, CURLUPART_URL, url, 0);
+        uc = api.url_set(u, CURLUPART_URL, url, 0);
         if (uc != CURLUE_OK) {
-                (void) snprintf(error, error_size, "bad upload URL \"%s\": %s", url, curl_url_strerror(uc));
+                (void) snprintf(error, error_size, "bad upload URL \"%s\": %s", url, api.url_strerror(uc));
                 return uc == CURLUE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
         }
-        if (curl_url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
+        if (api.url_get(u, CURLUPART_SCHEME, &scheme, 0) != CURLUE_OK ||
             (strcmp(scheme, "http") != 0 && strcmp(scheme, "https") != 0)) {
                 (void) snprintf(error, error_size, "upload URL \"%s\" must start with http:// or https://", url);
                 return -EINVAL;
         }
         static const CURLUPart refused[] = { CURLUPART_QUERY, CURLUPART_FRAGMENT, CURLUPART_USER, CURLUPART_PASSWORD };
         for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++) {
-                if (curl_url_get(u, refused[i], &part, 0) == CURLUE_OK) {
+                if (api.url_get(u, refused[i], &part, 0) == CURLUE_OK) {
                         (void) snprintf(error, error_size,
                                         "upload URL \"%s\" may not carry a query, fragment or user name", url);
                         return -EINVAL;
                 }
         }
-        if (curl_url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) {
+        if (api.url_get(u, CURLUPART_PORT, &port, 0) != CURLUE_OK) {
                 char def[8];
                 (void) snprintf(def, sizeof(def), "%d", EXPORT_HTTP_PORT_DEFAULT);
-                if (curl_url_set(u, CURLUPART_PORT, def, 0) != CURLUE_OK)
+                if (api.url_set(u, CURLUPART_PORT, def, 0) != CURLUE_OK)
                         return -ENOMEM;
         }
-        if (curl_url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
+        if (api.url_get(u, CURLUPART_PATH, &path, 0) != CURLUE_OK)
                 return -ENOMEM;
         size_t n = strlen(path);
         while (n > 0 && path[n - 1] == '/')
@@ -81,8 +157,8 @@ int export_http_upload_url(const char *url, char **ret, char *error, size_t erro
                 ls = 0; /* already the upload endpoint */
         if (asprintf(&new_path, "%.*s%s", (int) n, path, ls > 0 ? suffix : "") < 0)
                 return -ENOMEM;
-        if (curl_url_set(u, CURLUPART_PATH, new_path, 0) != CURLUE_OK ||
-            curl_url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
+        if (api.url_set(u, CURLUPART_PATH, new_path, 0) != CURLUE_OK ||
+            api.url_get(u, CURLUPART_URL, &out, 0) != CURLUE_OK)
                 return -ENOMEM;
         char *copy = strdup(out);
         if (!copy)
@@ -163,7 +239,7 @@ static int curl_error_to_errno(CURL *h, CURLcode code) {
         case CURLE_COULDNT_RESOLVE_HOST:
                 return -EHOSTUNREACH;
         case CURLE_COULDNT_CONNECT:
-                (void) curl_easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
+                (void) api.easy_getinfo(h, CURLINFO_OS_ERRNO, &os_errno);
                 return os_errno > 0 ? (int) -os_errno : -ECONNREFUSED;
         case CURLE_PEER_FAILED_VERIFICATION:
         case CURLE_SSL_CONNECT_ERROR:
@@ -191,12 +267,12 @@ static bool error_may_pass(int r) {
 
 static void free_curl_easy(CURL **h) {
         if (*h)
-                curl_easy_cleanup(*h);
+                api.easy_cleanup(*h);
 }
 
 static void free_curl_slist(struct curl_slist **l) {
         if (*l)
-                curl_slist_free_all(*l);
+                api.slist_free_all(*l);
 }
 
 /* One POST. Returns 0 on 2xx or -errno with error filled. */
@@ -209,15 +285,15 @@ static int post_once(const ExportHttpTarget *t, const char *url, const ExportIov
         long status = 0;
         CURLcode code;
 
-        h = curl_easy_init();
+        h = api.easy_init();
         if (!h)
                 return -ENOMEM;
-        struct curl_slist *l = curl_slist_append(NULL, "Content-Type: application/vnd.fdo.journal");
+        struct curl_slist *l = api.slist_append(NULL, "Content-Type: application/vnd.fdo.journal");
         if (!l)
                 return -ENOMEM;
         headers = l;
         /* No "100 Continue" round trip: journal-remote takes the body at once. */
-        l = curl_slist_append(headers, "Expect:");
+        l = api.slist_append(headers, "Expect:");
         if (!l)
                 return -ENOMEM;
         headers = l;
@@ -225,54 +301,54 @@ static int post_once(const ExportHttpTarget *t, const char *url, const ExportIov
         long timeout_ms = (long) ((t->timeout_usec ?: EXPORT_HTTP_TIMEOUT_USEC_DEFAULT) / 1000);
         if (timeout_ms < 1)
                 timeout_ms = 1;
-        code = curl_easy_setopt(h, CURLOPT_URL, url);
+        code = api.easy_setopt(h, CURLOPT_URL, url);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
+                code = api.easy_setopt(h, CURLOPT_PROTOCOLS_STR, "http,https");
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
+                code = api.easy_setopt(h, CURLOPT_NOSIGNAL, 1L);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
+                code = api.easy_setopt(h, CURLOPT_ERRORBUFFER, curl_error);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_POST, 1L);
+                code = api.easy_setopt(h, CURLOPT_POST, 1L);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_HTTPHEADER, headers);
+                code = api.easy_setopt(h, CURLOPT_HTTPHEADER, headers);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_USERAGENT, "corejournal/" PACKAGE_VERSION);
+                code = api.easy_setopt(h, CURLOPT_USERAGENT, "corejournal/" PACKAGE_VERSION);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_READFUNCTION, body_read);
+                code = api.easy_setopt(h, CURLOPT_READFUNCTION, body_read);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_READDATA, &cursor);
+                code = api.easy_setopt(h, CURLOPT_READDATA, &cursor);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_SEEKFUNCTION, body_seek);
+                code = api.easy_setopt(h, CURLOPT_SEEKFUNCTION, body_seek);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_SEEKDATA, &cursor);
+                code = api.easy_setopt(h, CURLOPT_SEEKDATA, &cursor);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->total_size);
+                code = api.easy_setopt(h, CURLOPT_POSTFIELDSIZE_LARGE, (curl_off_t) body->total_size);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_write);
+                code = api.easy_setopt(h, CURLOPT_WRITEFUNCTION, reply_write);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_WRITEDATA, &reply);
+                code = api.easy_setopt(h, CURLOPT_WRITEDATA, &reply);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
+                code = api.easy_setopt(h, CURLOPT_TIMEOUT_MS, timeout_ms);
         if (code == CURLE_OK)
-                code = curl_easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
+                code = api.easy_setopt(h, CURLOPT_CONNECTTIMEOUT_MS, timeout_ms);
         if (code == CURLE_OK && t->key_file)
-                code = curl_easy_setopt(h, CURLOPT_SSLKEY, t->key_file);
+                code = api.easy_setopt(h, CURLOPT_SSLKEY, t->key_file);
         if (code == CURLE_OK && t->cert_file)
-                code = curl_easy_setopt(h, CURLOPT_SSLCERT, t->cert_file);
+                code = api.easy_setopt(h, CURLOPT_SSLCERT, t->cert_file);
         if (code == CURLE_OK && t->trust_file)
-                code = curl_easy_setopt(h, CURLOPT_CAINFO, t->trust_file);
+                code = api.easy_setopt(h, CURLOPT_CAINFO, t->trust_file);
         if (code != CURLE_OK) {
-                (void) snprintf(error, error_size, "cannot set up the upload: %s", curl_easy_strerror(code));
+                (void) snprintf(error, error_size, "cannot set up the upload: %s", api.easy_strerror(code));
                 return code == CURLE_OUT_OF_MEMORY ? -ENOMEM : -EINVAL;
         }
 
-        code = curl_easy_perform(h);
+        code = api.easy_perform(h);
         if (code != CURLE_OK) {
-                (void) snprintf(error, error_size, "%s: %s", url, curl_error[0] ? curl_error : curl_easy_strerror(code));
+                (void) snprintf(error, error_size, "%s: %s", url, curl_error[0] ? curl_error : api.easy_strerror(code));
                 return curl_error_to_errno(h, code);
         }
-        (void) curl_easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
+        (void) api.easy_getinfo(h, CURLINFO_RESPONSE_CODE, &status);
         if (status >= 200 && status < 300)
                 return 0;
         (void) snprintf(error, error_size, "%s answered HTTP %ld%s%s", url, status, reply.len > 0 ? ": " : "", reply.text);
@@ -297,11 +373,6 @@ int export_sink_http_send(const ExportHttpTarget *target, const ExportRecord *re
         r = export_http_upload_url(target->url, &url, error, error_size);
         if (r < 0)
                 return r;
-        (void) pthread_once(&curl_once, curl_init_once);
-        if (curl_init_result != CURLE_OK) {
-                (void) snprintf(error, error_size, "cannot initialize libcurl: %s", curl_easy_strerror(curl_init_result));
-                return -ENOMEM;
-        }
         r = export_address_now(&address);
         if (r < 0)
                 return r;

@@ -9,6 +9,8 @@
 
 /* journal-remote's port when the URL names none (systemd-journal-remote.service listens there). */
 #define EXPORT_HTTP_PORT_DEFAULT 19532
+/* Opened with dlopen() on first use; only hosts that upload need it installed. */
+#define EXPORT_HTTP_LIBCURL "libcurl.so.4"
 #define EXPORT_HTTP_TIMEOUT_USEC_DEFAULT ((uint64_t) 5 * 1000 * 1000)
 /* Bounded retry: this many attempts in all, pausing EXPORT_HTTP_BACKOFF_USEC and then twice as
  * long after each failure that may pass (no connection, timeout, 5xx, 408, 429). */
@@ -28,7 +30,7 @@ typedef struct ExportHttpTarget {
 /* The upload endpoint for a configured URL: the scheme must be http or https; a missing port
  * becomes EXPORT_HTTP_PORT_DEFAULT and the path becomes "/upload" (a URL that already ends in
  * "/upload" keeps it). Query strings, fragments and user names are refused. Returns 0 and a new
- * string, -EINVAL (with a reason in error) or -ENOMEM. */
+ * string, -EINVAL (with a reason in error), -EOPNOTSUPP (no libcurl) or -ENOMEM. */
 int export_http_upload_url(const char *url, char **ret, char *error, size_t error_size);
 
 /* POSTs one record as Journal Export Format (Content-Type: application/vnd.fdo.journal) with
@@ -36,5 +38,6 @@ int export_http_upload_url(const char *url, char **ret, char *error, size_t erro
  * without a copy. Retries as described above. Returns 0 once the server answered 2xx, else
  * -errno with a one-line reason in error: -ECONNREFUSED/-EHOSTUNREACH/-ENETUNREACH/-ETIMEDOUT
  * (not reachable), -EPROTO (TLS: certificate or handshake), -EIO (5xx), -EBADMSG (the server
- * refuses this record for good: 4xx other than 408 and 429), -EINVAL (bad URL), -ENOMEM. */
+ * refuses this record for good: 4xx other than 408 and 429), -EINVAL (bad URL), -EOPNOTSUPP
+ * (libcurl cannot be loaded), -ENOMEM. */
 int export_sink_http_send(const ExportHttpTarget *target, const ExportRecord *record, char *error, size_t error_size);
