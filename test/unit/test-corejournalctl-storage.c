@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "ctl-core.h"
+#include "ctl-source.h"
 #include "ctl-text.h"
 #include "ctl-usage.h"
 
@@ -254,6 +255,18 @@ static void test_core_opener(void **state) {
         assert_int_equal(gid, 1);
 }
 
+static void test_user_journal_names(void **state) {
+        assert_true(ctl_source_is_user_journal("user-4242.journal", 4242));
+        assert_true(ctl_source_is_user_journal("user-4242@0005f1e2d3c4b5a6-0123456789abcdef.journal~", 4242));
+        assert_true(ctl_source_is_user_journal("user-4242@8a3c1c2e5f8b4f4f9f1e2d3c4b5a6978-0000000000000001-0005f1e2d3c4b5a6.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-42420.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-424.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-4242.journal.bak", 4242));
+        assert_false(ctl_source_is_user_journal("system.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-1000.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-4242", 4242));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unzstd),
@@ -262,6 +275,7 @@ int main(void) {
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_text),
                 cmocka_unit_test(test_core_opener),
+                cmocka_unit_test(test_user_journal_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
