@@ -523,6 +523,7 @@ static const KeyDef keys[] = {
         { "EnterNamespace", KEY_BOOLEAN, 0, FIELD(enter_namespace), false, NULL, 0 },
         /* corejournal extensions */
         { "JournalSocket", KEY_PATH, KEY_FILE | KEY_SOCKET, FIELD(journal_socket), 0, JOURNAL_SOCKET_DEFAULT, 0 },
+        { "DeliverAsUser", KEY_BOOLEAN, 0, FIELD(deliver_as_user), true, NULL, 0 },
         { "ExportFile", KEY_PATH, KEY_FILE, FIELD(export_file), 0, NULL, 0 },
         { "StorageDirectory", KEY_PATH, 0, FIELD(storage_dir), 0, COREDUMP_STORAGE_DIR, 0 },
         { "SpoolDirectory", KEY_PATH, 0, FIELD(spool_dir), 0, SPOOL_DIR, 0 },

@@ -66,6 +66,8 @@ typedef struct CollectConfig {
 
         /* corejournal extensions */
         char *journal_socket;        /* JournalSocket=, never NULL */
+        bool deliver_as_user;        /* DeliverAsUser=: a regular user's record goes to journald with
+                                      * that user's credentials (their own journal file) */
         char *export_file;           /* ExportFile=, NULL: deliver to journald */
         char *storage_dir;           /* StorageDirectory=, never NULL */
         char *spool_dir;             /* SpoolDirectory=, never NULL */

@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <sys/stat.h>
 #include <unistd.h>
 
@@ -16,6 +17,7 @@
 #include "ctl-core.h"
 #include "ctl-record.h"
 #include "io.h"
+#include "run-as.h"
 
 /* Blocks of zeros this big become holes in a regular output file. */
 #define CORE_HOLE_BLOCK 4096
@@ -200,8 +202,41 @@ int ctl_core_copy(int in_fd, int out_fd, uint64_t *ret_size) {
         return 0;
 }
 
-/* Where the core is; for a file, checks that the record may name one. */
-static int locate(const ExportRecord *r, const char **ret_path, char error[static CTL_ERROR_MAX]) {
+static bool parse_id(const char *s, uint32_t *ret) {
+        char *end;
+
+        if (!s || s[0] < '0' || s[0] > '9')
+                return false;
+        errno = 0;
+        unsigned long long v = strtoull(s, &end, 10);
+        if (errno != 0 || *end || v >= UINT32_MAX)
+                return false;
+        *ret = (uint32_t) v;
+        return true;
+}
+
+CtlCoreOpener ctl_core_opener(const char *sender_uid, const char *sender_gid, uid_t self, uid_t *ret_uid, gid_t *ret_gid) {
+        uint32_t uid, gid;
+
+        /* No _UID: not from a local journald (journal-remote keeps what it was sent). */
+        if (!sender_uid)
+                return CTL_CORE_OPEN_SELF;
+        if (!parse_id(sender_uid, &uid))
+                return CTL_CORE_OPEN_REFUSED;
+        /* Root sent it (our own delivery), or we did: opening it as ourselves gives the record's
+         * writer nothing it could not read anyway. */
+        if (uid == 0 || uid == self)
+                return CTL_CORE_OPEN_SELF;
+        if (self != 0 || !parse_id(sender_gid, &gid))
+                return CTL_CORE_OPEN_REFUSED;
+        *ret_uid = uid;
+        *ret_gid = gid;
+        return CTL_CORE_OPEN_AS_SENDER;
+}
+
+/* Where the core is; for a file, who may open it (ctl_core_opener()). */
+static int locate(const ExportRecord *r, const char **ret_path, CtlCoreOpener *ret_opener, uid_t *ret_uid,
+                  gid_t *ret_gid, char error[static CTL_ERROR_MAX]) {
         const char *path = export_record_get_string(r, "COREDUMP_FILENAME");
         const char *writer = export_record_get_string(r, "_UID");
 
@@ -227,17 +262,20 @@ static int locate(const ExportRecord *r, const char **ret_path, char error[stati
         if (path && embedded && access(path, F_OK) < 0 && errno == ENOENT)
                 path = NULL;
         if (path) {
-                if (writer && strcmp(writer, "0") != 0)
+                CtlCoreOpener o = ctl_core_opener(writer, export_record_get_string(r, "_GID"), geteuid(), ret_uid, ret_gid);
+                if (o == CTL_CORE_OPEN_REFUSED)
                         return fail(error, -EBADMSG,
-                                    "the record was sent by uid %s, not root; not opening its COREDUMP_FILENAME %s",
+                                    "the record was sent by uid %s, not root nor you; not opening its COREDUMP_FILENAME %s",
                                     writer, path);
                 if (path[0] != '/')
                         return fail(error, -EBADMSG, "COREDUMP_FILENAME is not an absolute path: %s", path);
                 *ret_path = path;
+                *ret_opener = o;
                 return 0;
         }
         if (export_record_has(r, "COREDUMP")) {
                 *ret_path = NULL;
+                *ret_opener = CTL_CORE_OPEN_SELF;
                 return 0;
         }
         const char *why = export_record_get_string(r, "COREJOURNAL_CORE_NOT_STORED_MESSAGE");
@@ -246,7 +284,73 @@ static int locate(const ExportRecord *r, const char **ret_path, char error[stati
         return fail(error, -ENOENT, "the record has no core (neither a file nor in the journal)");
 }
 
-static int open_core(const char *path, CtlCoreFormat *ret_format, char error[static CTL_ERROR_MAX]) {
+/* Core files are never symlinks; O_NOFOLLOW keeps a planted one from redirecting us. */
+#define CORE_OPEN_FLAGS (O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK)
+
+typedef struct OpenRequest {
+        const char *path;
+        int sock;
+} OpenRequest;
+
+/* In the child, with the sender's identity: opens the file and passes the descriptor back. */
+static int open_and_pass(void *userdata) {
+        const OpenRequest *q = userdata;
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char byte = 0;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+        int fd;
+
+        fd = open(q->path, CORE_OPEN_FLAGS);
+        if (fd < 0)
+                return negative_errno();
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        c->cmsg_level = SOL_SOCKET;
+        c->cmsg_type = SCM_RIGHTS;
+        c->cmsg_len = CMSG_LEN(sizeof(int));
+        memcpy(CMSG_DATA(c), &fd, sizeof(int));
+        if (sendmsg(q->sock, &mh, MSG_NOSIGNAL) < 0)
+                return negative_errno();
+        return 0;
+}
+
+/* Opens path with the rights of uid/gid only: a user's record can make us read nothing that user
+ * could not read. Returns the fd or -errno. */
+static int open_as(const char *path, uid_t uid, gid_t gid) {
+        _cleanup_(closep) int ours = -EBADF, theirs = -EBADF;
+        int pair[2], r;
+
+        if (socketpair(AF_UNIX, SOCK_DGRAM | SOCK_CLOEXEC, 0, pair) < 0)
+                return negative_errno();
+        ours = pair[0];
+        theirs = pair[1];
+        OpenRequest q = { .path = path, .sock = theirs };
+        r = run_as(uid, gid, &theirs, 1, open_and_pass, &q);
+        if (r < 0)
+                return r;
+
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int))];
+        } control = {};
+        char byte;
+        struct iovec iov = { .iov_base = &byte, .iov_len = 1 };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1, .msg_control = &control, .msg_controllen = sizeof(control) };
+        if (recvmsg(ours, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC) < 0)
+                return negative_errno();
+        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        if (!c || c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS || c->cmsg_len != CMSG_LEN(sizeof(int)))
+                return -EIO;
+        int fd;
+        memcpy(&fd, CMSG_DATA(c), sizeof(int));
+        return fd;
+}
+
+static int open_core(const char *path, CtlCoreOpener opener, uid_t uid, gid_t gid, CtlCoreFormat *ret_format,
+                     char error[static CTL_ERROR_MAX]) {
         CtlCoreFormat format = ctl_core_format_from_filename(path);
         struct stat st;
         int fd;
@@ -255,13 +359,24 @@ static int open_core(const char *path, CtlCoreFormat *ret_format, char error[sta
                 return fail(error, -EPROTONOSUPPORT,
                             "%s is %s-compressed, which corejournalctl cannot read; decompress it with '%s -dc %s'",
                             path, format == CTL_CORE_FORMAT_XZ ? "xz" : "lz4", format == CTL_CORE_FORMAT_XZ ? "xz" : "lz4", path);
-        /* Core files are never symlinks; O_NOFOLLOW keeps a planted one from redirecting us. */
-        fd = open(path, O_RDONLY | O_CLOEXEC | O_NOCTTY | O_NOFOLLOW | O_NONBLOCK);
-        if (fd < 0) {
-                int e = errno;
-                if (e == ENOENT)
+        if (opener == CTL_CORE_OPEN_AS_SENDER) {
+                fd = open_as(path, uid, gid);
+                if (fd == -ENOENT)
                         return fail(error, -ENOENT, "the core file %s no longer exists", path);
-                return fail(error, -e, "cannot open %s: %s", path, strerror(e));
+                /* Not our permission problem: the record names a file its sender may not read. */
+                if (fd == -EACCES || fd == -EPERM)
+                        return fail(error, -EBADMSG, "the record was sent by uid %u, who may not read its COREDUMP_FILENAME %s; not opening it",
+                                    (unsigned) uid, path);
+                if (fd < 0)
+                        return fail(error, fd, "cannot open %s as uid %u: %s", path, (unsigned) uid, strerror(-fd));
+        } else {
+                fd = open(path, CORE_OPEN_FLAGS);
+                if (fd < 0) {
+                        int e = errno;
+                        if (e == ENOENT)
+                                return fail(error, -ENOENT, "the core file %s no longer exists", path);
+                        return fail(error, -e, "cannot open %s: %s", path, strerror(e));
+                }
         }
         if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode)) {
                 (void) close(fd);
@@ -298,17 +413,20 @@ static int write_journal_core(sd_journal *j, int out_fd, uint64_t *ret_size, cha
 int ctl_core_write(sd_journal *j, const ExportRecord *r, int out_fd, char error[static CTL_ERROR_MAX]) {
         _cleanup_(closep) int fd = -EBADF;
         CtlCoreFormat format;
+        CtlCoreOpener opener;
         const char *path;
+        uid_t uid = 0;
+        gid_t gid = 0;
         int k;
 
         error[0] = 0;
-        k = locate(r, &path, error);
+        k = locate(r, &path, &opener, &uid, &gid, error);
         if (k < 0)
                 return k;
         if (!path)
                 return write_journal_core(j, out_fd, NULL, error);
 
-        fd = open_core(path, &format, error);
+        fd = open_core(path, opener, uid, gid, &format, error);
         if (fd < 0)
                 return fd;
         (void) fcntl(fd, F_SETFL, fcntl(fd, F_GETFL) & ~O_NONBLOCK);
@@ -324,17 +442,22 @@ int ctl_core_materialize(sd_journal *j, const ExportRecord *r, const char *tmpdi
                          bool *ret_temporary, char error[static CTL_ERROR_MAX]) {
         _cleanup_(freep) char *temp = NULL;
         _cleanup_(closep) int fd = -EBADF;
+        CtlCoreOpener opener;
         const char *path;
+        uid_t uid = 0;
+        gid_t gid = 0;
         int k;
 
         error[0] = 0;
-        k = locate(r, &path, error);
+        k = locate(r, &path, &opener, &uid, &gid, error);
         if (k < 0)
                 return k;
-        if (path && ctl_core_format_from_filename(path) == CTL_CORE_FORMAT_RAW) {
+        /* A file only the sender's identity may open is copied through that descriptor: the
+         * debugger, running as us, must not open the path itself. */
+        if (path && ctl_core_format_from_filename(path) == CTL_CORE_FORMAT_RAW && opener == CTL_CORE_OPEN_SELF) {
                 /* Checked like any other core before a debugger is pointed at it. */
                 CtlCoreFormat format;
-                int cfd = open_core(path, &format, error);
+                int cfd = open_core(path, opener, uid, gid, &format, error);
                 if (cfd < 0)
                         return cfd;
                 (void) close(cfd);

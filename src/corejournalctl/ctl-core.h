@@ -5,6 +5,7 @@
 #include <errno.h>
 #include <stdbool.h>
 #include <stdint.h>
+#include <sys/types.h>
 
 #include <systemd/sd-journal.h>
 
@@ -31,11 +32,26 @@ int ctl_core_unzstd(int in_fd, int out_fd, uint64_t *ret_size);
 /* Copies in_fd to out_fd the same way. Returns 0 or -errno. */
 int ctl_core_copy(int in_fd, int out_fd, uint64_t *ret_size);
 
-/* Writes the core of the current entry of j (r read from it) to out_fd. A COREDUMP_FILENAME of a
- * record that journald got from a user other than root (_UID) is not opened: anyone can write such
- * a field with --backtrace. Returns 0, or -errno with a one-line message in error: -ENOENT (no
- * core, or the file is gone), -EACCES, -EPROTONOSUPPORT (xz or lz4), -EBADMSG (corrupt, or an
- * untrusted file name). */
+/* Who opens the COREDUMP_FILENAME of a record, from whom journald got it (its _UID and _GID
+ * fields, NULL when absent) and our effective UID self. Anyone can write such a field with
+ * --backtrace, and corejournal itself sends a regular user's record with that user's credentials,
+ * so the file is opened with no more rights than the record's sender had. */
+typedef enum CtlCoreOpener {
+        CTL_CORE_OPEN_SELF,      /* as we are: root sent it, we did, or no _UID (journal-remote) */
+        CTL_CORE_OPEN_AS_SENDER, /* we are root, another user sent it: with that user's identity */
+        CTL_CORE_OPEN_REFUSED,   /* another user sent it and we cannot take their identity, or
+                                  * _UID/_GID are malformed */
+        _CTL_CORE_OPENER_MAX,
+        _CTL_CORE_OPENER_INVALID = -EINVAL,
+} CtlCoreOpener;
+
+/* The rule above; with CTL_CORE_OPEN_AS_SENDER, the sender's IDs in ret_uid and ret_gid. */
+CtlCoreOpener ctl_core_opener(const char *sender_uid, const char *sender_gid, uid_t self, uid_t *ret_uid, gid_t *ret_gid);
+
+/* Writes the core of the current entry of j (r read from it) to out_fd. The COREDUMP_FILENAME is
+ * opened as ctl_core_opener() says. Returns 0, or -errno with a one-line message in error: -ENOENT
+ * (no core, or the file is gone), -EACCES, -EPROTONOSUPPORT (xz or lz4), -EBADMSG (corrupt, or a
+ * file the record may not name). */
 int ctl_core_write(sd_journal *j, const ExportRecord *r, int out_fd, char error[static CTL_ERROR_MAX]);
 
 /* An uncompressed core of the current entry for a debugger: the stored file itself when it is

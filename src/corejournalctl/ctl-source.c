@@ -164,6 +164,16 @@ static bool is_journal_file(const char *name) {
         return (n > 8 && strcmp(name + n - 8, ".journal") == 0) || (n > 9 && strcmp(name + n - 9, ".journal~") == 0);
 }
 
+bool ctl_source_is_user_journal(const char *name, uid_t uid) {
+        char prefix[32];
+        size_t n;
+
+        n = (size_t) snprintf(prefix, sizeof(prefix), "user-%u", (unsigned) uid);
+        if (strncmp(name, prefix, n) != 0 || !is_journal_file(name))
+                return false;
+        return strcmp(name + n, ".journal") == 0 || name[n] == '@';
+}
+
 /* Looks at the journal files directly in path; with subdirs, also one level below. */
 static int scan_dir(CtlAccess *a, const char *path, bool subdirs, size_t *budget) {
         _cleanup_(closep) int fd = -EBADF;
@@ -184,8 +194,11 @@ static int scan_dir(CtlAccess *a, const char *path, bool subdirs, size_t *budget
                         continue;
                 (*budget)--;
                 if (is_journal_file(de->d_name)) {
-                        if (faccessat(dirfd(d), de->d_name, R_OK, AT_EACCESS) >= 0)
+                        if (faccessat(dirfd(d), de->d_name, R_OK, AT_EACCESS) >= 0) {
                                 a->readable++;
+                                if (ctl_source_is_user_journal(de->d_name, geteuid()))
+                                        a->readable_own++;
+                        }
                         else if (is_privilege_error(errno))
                                 r = note_denied(a, path, de->d_name);
                         continue;
@@ -283,9 +296,12 @@ int ctl_source_check_access(const CtlSource *s, CtlAccess *ret) {
                 if (expand_files(s->files, &paths, error) < 0)
                         break; /* ctl_source_open() reports it */
                 for (size_t i = 0; paths[i] && r >= 0; i++) {
-                        if (faccessat(AT_FDCWD, paths[i], R_OK, AT_EACCESS) >= 0)
+                        if (faccessat(AT_FDCWD, paths[i], R_OK, AT_EACCESS) >= 0) {
+                                const char *slash = strrchr(paths[i], '/');
                                 a.readable++;
-                        else if (is_privilege_error(errno))
+                                if (ctl_source_is_user_journal(slash ? slash + 1 : paths[i], geteuid()))
+                                        a.readable_own++;
+                        } else if (is_privilege_error(errno))
                                 r = note_denied(&a, paths[i], NULL);
                 }
                 break;

@@ -4,6 +4,7 @@
 
 #include <stdbool.h>
 #include <stddef.h>
+#include <sys/types.h>
 
 /* sd-journal.h declares sd_journal_closep() for _cleanup_. */
 #include <systemd/sd-journal.h>
@@ -23,11 +24,16 @@ typedef struct CtlSource {
 /* What a look at the journal files of a source found, from the caller's credentials. */
 typedef struct CtlAccess {
         size_t readable;        /* journal files we may read */
+        size_t readable_own;    /* of those, the caller's own user journals (user-UID.journal) */
         size_t denied;          /* journal files or directories refused (EACCES, EPERM) */
         char *denied_path;      /* the first refused one, or NULL */
 } CtlAccess;
 
 void ctl_access_done(CtlAccess *a);
+
+/* Whether name is a journal file journald keeps for uid: user-UID.journal, or an archived or
+ * corrupted one (user-UID@….journal, user-UID@….journal~). */
+bool ctl_source_is_user_journal(const char *name, uid_t uid);
 
 /* Opens the journal files of a source. Returns 0, or -errno with a one-line message in error
  * (-ENOENT when --file patterns match nothing, -EACCES/-EPERM when refused). */

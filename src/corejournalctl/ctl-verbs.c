@@ -54,7 +54,13 @@ static int log_errno(int r, const char *format, ...) {
         return r;
 }
 
+/* Set by open_journal() when some journal files of the source may not be read: "nothing found"
+ * is then not a fact about the journal. */
+static bool journal_files_denied = false;
+
 static int not_found(const CtlArgs *a) {
+        if (journal_files_denied)
+                return log_errno(-EACCES, "permission denied: no matching crash in the journal files you may read");
         if (!a->quiet)
                 log_msg("No coredumps found.");
         return -ESRCH;
@@ -76,7 +82,43 @@ static int start_pager(const CtlArgs *a, CtlPager *p) {
         return 0;
 }
 
-/* Opens the source, tells "not allowed" from "nothing there", and adds the match rules. */
+/* Tells "not allowed" from "nothing there" (sd-journal skips the files it may not read): with no
+ * readable file, or no matching record in the readable ones while others are refused, -EACCES and
+ * one line; with matching records in the readable ones, one line saying what is left out. */
+static int check_access(const CtlArgs *a, sd_journal *j, const CtlAccess *access) {
+        char others[64] = "";
+        int r;
+
+        journal_files_denied = access->denied > 0;
+        if (access->denied > 1)
+                (void) snprintf(others, sizeof(others), " and %zu other journal file%s", access->denied - 1,
+                                access->denied > 2 ? "s" : "");
+        if (access->readable == 0 && access->denied > 0)
+                return log_errno(-EACCES, "permission denied: cannot read %s%s (run as root or as a member of the systemd-journal group)",
+                                 access->denied_path, others);
+        if (access->denied > 0) {
+                r = sd_journal_next(j);
+                if (r < 0)
+                        return log_errno(r, "cannot read the journal: %s", strerror(-r));
+                if (r == 0)
+                        return log_errno(-EACCES, "permission denied: no matching crash in the journal files you may read; "
+                                         "cannot read %s%s (run as root or as a member of the systemd-journal group)",
+                                         access->denied_path, others);
+                (void) sd_journal_seek_head(j);
+                if (!a->quiet) {
+                        /* Unprivileged, the readable files are usually just the user's own journal. */
+                        bool own = geteuid() != 0 && access->readable_own == access->readable;
+                        log_msg("%s: cannot read %s%s (root and members of the systemd-journal group see all crashes)",
+                                own ? "showing only your own crashes" : "showing only the crashes in the journal files you may read",
+                                access->denied_path, others);
+                }
+        }
+        if (access->readable == 0 && access->denied == 0 && !a->quiet && a->source != CTL_SOURCE_FILES)
+                log_msg("No journal files were found.");
+        return 0;
+}
+
+/* Opens the source, adds the match rules, and tells "not allowed" from "nothing there". */
 static int open_journal(const CtlArgs *a, sd_journal **ret) {
         _cleanup_(sd_journal_closep) sd_journal *j = NULL;
         _cleanup_(strv_freep) char **matches = NULL;
@@ -98,21 +140,6 @@ static int open_journal(const CtlArgs *a, sd_journal **ret) {
         if (r < 0)
                 return log_errno(r, "%s", error);
 
-        r = ctl_source_check_access(&s, &access);
-        if (r < 0)
-                return log_errno(r, "out of memory");
-        if (access.readable == 0 && access.denied > 0) {
-                log_msg("permission denied: cannot read %s%s (run as root or as a member of the systemd-journal group)",
-                        access.denied_path, access.denied > 1 ? " and other journal files" : "");
-                ctl_access_done(&access);
-                return -EACCES;
-        }
-        if (access.denied > 0 && !a->quiet)
-                log_msg("some journal files are not readable (%s); crashes recorded there are not shown", access.denied_path);
-        if (access.readable == 0 && access.denied == 0 && !a->quiet && s.kind != CTL_SOURCE_FILES)
-                log_msg("No journal files were found.");
-        ctl_access_done(&access);
-
         r = ctl_match_build(a->matches, getcwd(cwd, sizeof(cwd)), &matches, &bad);
         if (r == -EINVAL)
                 return log_errno(r, "invalid match '%s'", a->matches[bad]);
@@ -121,6 +148,14 @@ static int open_journal(const CtlArgs *a, sd_journal **ret) {
         r = ctl_match_apply(j, matches);
         if (r < 0)
                 return log_errno(r, "cannot add the matches: %s", strerror(-r));
+
+        r = ctl_source_check_access(&s, &access);
+        if (r < 0)
+                return log_errno(r, "out of memory");
+        r = check_access(a, j, &access);
+        ctl_access_done(&access);
+        if (r < 0)
+                return r;
 
         *ret = TAKE_PTR(j);
         return 0;

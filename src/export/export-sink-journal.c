@@ -15,6 +15,7 @@
 #include "export-sink-journal.h"
 #include "export-writer.h"
 #include "input-limits.h"
+#include "run-as.h"
 
 int export_sink_journal_socket_for_namespace(const char *namespace, char *ret, size_t size) {
         int n;
@@ -46,7 +47,35 @@ static int socket_address(const char *path, struct sockaddr_un *ret, socklen_t *
         return 0;
 }
 
-static int send_memfd(int sock, const struct sockaddr_un *addr, socklen_t addr_len, const ExportIovec *v) {
+/* One prepared message on a socket: sending it makes only async-signal-safe calls, so a forked
+ * child can do it (run_as()). */
+typedef struct Message {
+        int sock;
+        struct msghdr mh;
+} Message;
+
+static int message_send(void *userdata) {
+        const Message *m = userdata;
+
+        for (;;) {
+                if (sendmsg(m->sock, &m->mh, MSG_NOSIGNAL) >= 0)
+                        return 0;
+                if (errno != EINTR)
+                        return errno == EAGAIN ? -ETIMEDOUT : negative_errno();
+        }
+}
+
+/* Sends as the caller, or with the credentials in as (in a child that takes them). */
+static int message_deliver(Message *m, int passed_fd, const ExportSinkCredentials *as) {
+        int keep[2] = { m->sock, passed_fd };
+
+        if (!as)
+                return message_send(m);
+        return run_as(as->uid, as->gid, keep, passed_fd >= 0 ? 2 : 1, message_send, m);
+}
+
+static int send_memfd(int sock, const struct sockaddr_un *addr, socklen_t addr_len, const ExportIovec *v,
+                      const ExportSinkCredentials *as) {
         _cleanup_(closep) int fd = -EBADF;
         int r;
 
@@ -64,27 +93,25 @@ static int send_memfd(int sock, const struct sockaddr_un *addr, socklen_t addr_l
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(sizeof(int))];
         } control = {};
-        struct msghdr mh = {
-                .msg_name = (void *) addr,
-                .msg_namelen = addr_len,
-                .msg_control = &control,
-                .msg_controllen = sizeof(control),
+        Message m = {
+                .sock = sock,
+                .mh = {
+                        .msg_name = (void *) addr,
+                        .msg_namelen = addr_len,
+                        .msg_control = &control,
+                        .msg_controllen = sizeof(control),
+                },
         };
-        struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+        struct cmsghdr *c = CMSG_FIRSTHDR(&m.mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
         c->cmsg_len = CMSG_LEN(sizeof(int));
         memcpy(CMSG_DATA(c), &fd, sizeof(int));
 
-        for (;;) {
-                if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0)
-                        return 0;
-                if (errno != EINTR)
-                        return errno == EAGAIN ? -ETIMEDOUT : negative_errno();
-        }
+        return message_deliver(&m, fd, as);
 }
 
-int export_sink_journal_send(const char *socket_path, const ExportRecord *record) {
+static int send_record(const char *socket_path, const ExportRecord *record, const ExportSinkCredentials *as) {
         _cleanup_(closep) int sock = -EBADF;
         struct sockaddr_un addr;
         socklen_t addr_len;
@@ -114,27 +141,29 @@ int export_sink_journal_send(const char *socket_path, const ExportRecord *record
 
         r = -EMSGSIZE;
         if (v.total_size <= JOURNAL_DATAGRAM_SIZE_MAX && v.n_iov <= IOV_MAX) {
-                struct msghdr mh = {
-                        .msg_name = &addr,
-                        .msg_namelen = addr_len,
-                        .msg_iov = v.iov,
-                        .msg_iovlen = v.n_iov,
+                Message m = {
+                        .sock = sock,
+                        .mh = {
+                                .msg_name = &addr,
+                                .msg_namelen = addr_len,
+                                .msg_iov = v.iov,
+                                .msg_iovlen = v.n_iov,
+                        },
                 };
-                for (;;) {
-                        if (sendmsg(sock, &mh, MSG_NOSIGNAL) >= 0) {
-                                r = 0;
-                                break;
-                        }
-                        if (errno == EINTR)
-                                continue;
-                        r = errno == EAGAIN ? -ETIMEDOUT : negative_errno();
-                        break;
-                }
+                r = message_deliver(&m, -EBADF, as);
         }
         /* Too large for a datagram: the same bytes go through a sealed memfd. */
         if (r == -EMSGSIZE || r == -ENOBUFS)
-                r = send_memfd(sock, &addr, addr_len, &v);
+                r = send_memfd(sock, &addr, addr_len, &v, as);
 
         export_iovec_done(&v);
         return r;
+}
+
+int export_sink_journal_send(const char *socket_path, const ExportRecord *record) {
+        return send_record(socket_path, record, NULL);
+}
+
+int export_sink_journal_send_as(const char *socket_path, const ExportRecord *record, const ExportSinkCredentials *as) {
+        return send_record(socket_path, record, as);
 }

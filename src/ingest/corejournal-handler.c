@@ -193,14 +193,18 @@ static IngestSink sink(void) {
         };
 }
 
-/* Delivers the record or spools it; only a record neither the sink nor the spool took fails. */
-static int deliver(const ExportRecord *record) {
+/* Delivers the record (with as_user's credentials when given) or spools it; only a record neither
+ * the sink nor the spool took fails. */
+static int deliver(const ExportRecord *record, const ExportSinkCredentials *as_user) {
         IngestSink s = sink();
         IngestDeliveryReport report;
         const char *target = s.upload ? s.upload->url : s.export_file ?: s.journal_socket ?: JOURNAL_SOCKET_DEFAULT;
         int r;
 
-        r = ingest_deliver(&s, record, &report);
+        r = ingest_deliver(&s, record, as_user, &report);
+        if (report.as_user_error < 0)
+                log_error("warning: cannot send the record to %s as uid %u (%s); sent it as root, to the system journal",
+                          target, (unsigned) as_user->uid, strerror(-report.as_user_error));
         if (report.sink_error < 0 && report.sink_message[0])
                 log_error("%s: %s", r == INGEST_SPOOLED ? "warning" : "cannot deliver the record", report.sink_message);
         else if (report.sink_error == -ENOENT || report.sink_error == -ECONNREFUSED)
@@ -294,7 +298,8 @@ static int run_backtrace(int argc, char *const *argv) {
         if (report.replaced[0])
                 log_error("warning: kept derived values over submitted ones for %s", report.replaced);
 
-        r = deliver(record);
+        /* The submitter's own credentials already reach journald. */
+        r = deliver(record, NULL);
         return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
 }
 
@@ -382,7 +387,9 @@ static int run_kernel(int argc, char *const *argv) {
         if (report.problem[0])
                 log_error("process %d: %s", (int) args.pid, report.problem);
 
-        r = deliver(crash.record);
+        ExportSinkCredentials as_user;
+        bool to_user = ingest_kernel_sender(&crash, config.deliver_as_user, &as_user);
+        r = deliver(crash.record, to_user ? &as_user : NULL);
         /* Off the record's path: make the next stack trace through the same libraries fast. */
         (void) ingest_store_cache_debuginfo(&crash, &config);
         return r < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;

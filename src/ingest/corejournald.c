@@ -240,7 +240,7 @@ static void log_stats(const char *when) {
                  atomic_load(&stats.lost), atomic_load(&stats.refused_clients), atomic_load(&stats.protocol_errors));
 }
 
-static void deliver(const SharedConfig *config, const ExportRecord *record, pid_t pid) {
+static void deliver(const SharedConfig *config, const KernelCrash *crash) {
         ExportHttpTarget upload;
         /* --journal-socket/--namespace on the command line win over UploadURL=. */
         bool uploading = !arg_journal_socket && !config->c.export_file &&
@@ -252,11 +252,17 @@ static void deliver(const SharedConfig *config, const ExportRecord *record, pid_
                 .spool_dir = config->c.spool_dir,
         };
         IngestDeliveryReport report = {};
+        ExportSinkCredentials as_user;
+        bool to_user = ingest_kernel_sender(crash, config->c.deliver_as_user, &as_user);
+        pid_t pid = crash->args.pid;
         int r;
 
         pthread_mutex_lock(&daemon_state.deliver_lock);
-        r = ingest_deliver(&s, record, &report);
+        r = ingest_deliver(&s, crash->record, to_user ? &as_user : NULL, &report);
         pthread_mutex_unlock(&daemon_state.deliver_lock);
+        if (report.as_user_error < 0)
+                log_warning("process %d: cannot send the record as uid %u (%s); sent it as root, to the system journal",
+                            (int) pid, (unsigned) as_user.uid, strerror(-report.as_user_error));
         if (r == INGEST_DELIVERED)
                 atomic_fetch_add(&stats.delivered, 1);
         else if (r == INGEST_SPOOLED) {
@@ -403,7 +409,7 @@ static void handle_crash(int conn_fd, uint64_t accept_usec) {
         if (r < 0)
                 log_error("process %d: cannot complete its record: %s", (int) args.pid, strerror(-r));
 
-        deliver(config, crash.record, args.pid);
+        deliver(config, &crash);
         /* Off the record's path: make the next stack trace through the same libraries fast. */
         (void) ingest_store_cache_debuginfo(&crash, &config->c);
         config_unref(config);

@@ -29,6 +29,11 @@ bool ingest_deliver_upload_target(const CollectConfig *config, ExportHttpTarget 
         return true;
 }
 
+/* journald is not taking records from anyone: sending again as ourselves would only wait again. */
+static bool journal_unavailable(int r) {
+        return r == -ENOENT || r == -ECONNREFUSED || r == -ETIMEDOUT;
+}
+
 static int send_record(const IngestSink *sink, const ExportRecord *record, char *message, size_t size) {
         if (size > 0)
                 message[0] = 0;
@@ -106,13 +111,25 @@ int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret) {
         return 0;
 }
 
-int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDeliveryReport *ret) {
+int ingest_deliver(const IngestSink *sink, const ExportRecord *record, const ExportSinkCredentials *as_user,
+                   IngestDeliveryReport *ret) {
         _cleanup_(closep) int dir_fd = -EBADF;
         _cleanup_(freep) char *name = NULL;
         IngestDeliveryReport report = {};
         int r;
 
-        r = send_record(sink, record, report.sink_message, sizeof(report.sink_message));
+        if (as_user && !sink->export_file && !sink->upload) {
+                r = export_sink_journal_send_as(sink->journal_socket, record, as_user);
+                if (r >= 0)
+                        report.as_user = true;
+                else if (!journal_unavailable(r)) {
+                        /* Never lose it for want of the user's identity: sent as ourselves it
+                         * lands in the system journal. */
+                        report.as_user_error = r;
+                        r = send_record(sink, record, report.sink_message, sizeof(report.sink_message));
+                }
+        } else
+                r = send_record(sink, record, report.sink_message, sizeof(report.sink_message));
         if (r >= 0) {
                 /* The journal is back: earlier refused records follow this one. */
                 (void) ingest_deliver_replay(sink, &report);

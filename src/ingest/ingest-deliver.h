@@ -7,6 +7,7 @@
 #include "collect-config.h"
 #include "export-record.h"
 #include "export-sink-http.h"
+#include "export-sink-journal.h"
 
 typedef struct IngestSink {
         const char *export_file;    /* append as Export Format here instead of journald, or NULL */
@@ -23,6 +24,9 @@ typedef enum IngestDelivery {
 } IngestDelivery;
 
 typedef struct IngestDeliveryReport {
+        bool as_user;          /* journald took it with the crashing user's credentials */
+        int as_user_error;     /* why sending with the user's credentials failed (it was then
+                                * sent as the caller), or 0 */
         int sink_error;        /* why the journal refused it, when spooled */
         char sink_message[256]; /* the same in words when the sink says more than an errno ("" otherwise) */
         char spool_name[128];  /* the spooled file, when spooled */
@@ -35,11 +39,15 @@ typedef struct IngestDeliveryReport {
  * UploadURL= is not set. The strings stay owned by config. */
 bool ingest_deliver_upload_target(const CollectConfig *config, ExportHttpTarget *ret);
 
-/* Delivers record. After a successful delivery to journald, earlier spooled records are replayed
- * (oldest first, skipping any whose COREJOURNAL_RECORD_ID the journal already holds). Returns an
- * IngestDelivery, or -errno when neither the sink nor the spool took the record (report's
- * sink_error says why the sink did not). */
-int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDeliveryReport *ret);
+/* Delivers record. With as_user (and journald as the sink, not an upload) it is first sent with those
+ * credentials, so that journald files it in that user's journal; when that fails it is sent as
+ * the caller (the system journal), and when that fails too it is spooled. After a successful
+ * delivery to journald, earlier spooled records are replayed as the caller (oldest first, skipping
+ * any whose COREJOURNAL_RECORD_ID the journal already holds). Returns an IngestDelivery, or -errno
+ * when neither the sink nor the spool took the record (report's sink_error says why the sink did
+ * not). */
+int ingest_deliver(const IngestSink *sink, const ExportRecord *record, const ExportSinkCredentials *as_user,
+                   IngestDeliveryReport *ret);
 
 /* Replays the spool to the journal without a new record (corejournal-handler --replay). A record
  * the upload target refuses for good (HTTP 4xx) is set aside as NAME.rejected and counted in

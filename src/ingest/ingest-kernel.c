@@ -139,6 +139,19 @@ static int add_thread_name(ExportRecord *r, int proc_fd, const KernelArgs *a) {
         return export_record_append_string(r, "COREDUMP_THREAD_NAME", s);
 }
 
+bool ingest_kernel_safe_for_user(int dumpable, int at_secure, bool same_ids, bool root_only_core, uid_t uid) {
+        /* Nothing about the process changed identity: dumpable 1 (not suid_dumpable 2), no
+         * AT_SECURE, real = effective IDs, and the kernel did not mark the core root-only. */
+        return dumpable == 1 && at_secure == 0 && same_ids && !root_only_core && collect_storage_uid_is_regular(uid);
+}
+
+bool ingest_kernel_sender(const KernelCrash *c, bool deliver_as_user, ExportSinkCredentials *ret) {
+        if (!deliver_as_user || !c->allow_user_read)
+                return false;
+        *ret = (ExportSinkCredentials) { .uid = c->args.uid, .gid = c->args.gid };
+        return true;
+}
+
 int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) {
         _cleanup_(export_record_freep) ExportRecord *record = NULL, *context = NULL;
         _cleanup_(closep) int pidfd = -EBADF;
@@ -194,16 +207,14 @@ int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret) 
         } else if (!c.context_skipped)
                 c.context_skipped = "no pidfd could be had for the process";
 
-        /* Read access for the crashing user only when nothing about the process changed
-         * identity: dumpable 1 (not suid_dumpable 2), no AT_SECURE, real = effective IDs. */
         int64_t ids[4];
         parse_auxv(export_record_find(record, "COREDUMP_PROC_AUXV"), &c.at_secure, ids);
         bool same_ids = c.have_info && c.info.has_creds ?
                 c.info.ruid == c.info.euid && c.info.rgid == c.info.egid :
                 ids[0] >= 0 && ids[0] == ids[1] && ids[2] >= 0 && ids[2] == ids[3];
-        c.allow_user_read = args->dumpable == 1 && c.at_secure == 0 && same_ids &&
-                !(c.have_info && c.info.has_coredump && (c.info.coredump_mask & PIDFD_COREDUMP_ROOT)) &&
-                collect_storage_uid_is_regular(args->uid);
+        c.allow_user_read = ingest_kernel_safe_for_user(
+                        args->dumpable, c.at_secure, same_ids,
+                        c.have_info && c.info.has_coredump && (c.info.coredump_mask & PIDFD_COREDUMP_ROOT), args->uid);
 
         c.pidfd = TAKE_FD(pidfd);
         c.record = TAKE_PTR(record);

@@ -32,6 +32,7 @@ int ingest_kernel_parse_args(int argc, char *const *argv, KernelArgs *ret, char 
 
 #include "collect-pidfd.h"
 #include "export-record.h"
+#include "export-sink-journal.h"
 
 /* A kernel crash being processed: what is known before the core is read. */
 typedef struct KernelCrash {
@@ -42,7 +43,8 @@ typedef struct KernelCrash {
         bool context_verified;      /* /proc context read and the pidfd still alive after */
         const char *context_skipped; /* why the context is missing, when it is */
         int at_secure;              /* from auxv: 1, 0, or -1 unknown */
-        bool allow_user_read;       /* the crashing user may get a read ACL on the core */
+        bool allow_user_read;       /* safe for the user: a read ACL on the core, the record in
+                                     * the user's journal (ingest_kernel_safe_for_user()) */
         ExportRecord *record;       /* owned */
         char **compressed_debuginfo; /* owned: debug files the stack trace inflated, to cache after delivery */
 } KernelCrash;
@@ -54,3 +56,15 @@ void ingest_kernel_crash_done(KernelCrash *c);
  * the record's identity, argv and context fields. Returns 0 (with context_skipped set when the
  * context could not be verified: the record then has only what the kernel said), or -ENOMEM. */
 int ingest_kernel_gather(const KernelArgs *args, int proc_fd, KernelCrash *ret);
+
+/* Whether a crash is the crashing user's own business, so that the user may read its core and its
+ * record: the process kept one identity (dumpable 1, at_secure 0 — not 1 nor unknown (-1) —, real
+ * IDs equal to the effective ones, a core the kernel did not mark root-only) and uid is a regular
+ * user (collect_storage_uid_is_regular()). */
+bool ingest_kernel_safe_for_user(int dumpable, int at_secure, bool same_ids, bool root_only_core, uid_t uid);
+
+/* Whose credentials the record of crash c is sent to journald with. True, with the crashing
+ * user's real UID and GID in ret, when deliver_as_user (DeliverAsUser=) and the crash is safe for
+ * the user (allow_user_read): journald then files it in that user's journal. False: send it as
+ * ourselves (root), into the system journal, which a setuid program's record never leaves. */
+bool ingest_kernel_sender(const KernelCrash *c, bool deliver_as_user, ExportSinkCredentials *ret);

@@ -52,6 +52,7 @@ static void assert_defaults(const CollectConfig *c) {
         assert_true(c->keep_free == UINT64_MAX);
         assert_false(c->enter_namespace);
         assert_string_equal(c->journal_socket, "/run/systemd/journal/socket");
+        assert_true(c->deliver_as_user);
         assert_null(c->export_file);
         assert_string_equal(c->storage_dir, COREDUMP_STORAGE_DIR);
         assert_string_equal(c->spool_dir, SPOOL_DIR);
@@ -85,6 +86,7 @@ static void test_every_key(void **state) {
                       "KeepFree=700M\n"
                       "EnterNamespace=yes\n"
                       "JournalSocket=/run/systemd/journal.ns/socket\n"
+                      "DeliverAsUser=no\n"
                       "ExportFile=/var/log/crashes.export\n"
                       "StorageDirectory=/srv/cores\n"
                       "SpoolDirectory=/srv/spool\n"
@@ -105,6 +107,7 @@ static void test_every_key(void **state) {
         assert_true(c.keep_free == 700 * MIB);
         assert_true(c.enter_namespace);
         assert_string_equal(c.journal_socket, "/run/systemd/journal.ns/socket");
+        assert_false(c.deliver_as_user);
         assert_string_equal(c.export_file, "/var/log/crashes.export");
         assert_string_equal(c.storage_dir, "/srv/cores");
         assert_string_equal(c.spool_dir, "/srv/spool");
@@ -340,15 +343,16 @@ static void test_bad_values_keep_defaults(void **state) {
                       "ExportFile=/\n"             /* 12 */
                       "RateLimitIntervalSec=soon\n" /* 13 */
                       "KeepFree=1G\n"              /* 14: good */
-                      "KeepFree=a lot\n");         /* 15: keeps the previous value */
+                      "KeepFree=a lot\n"           /* 15: keeps the previous value */
+                      "DeliverAsUser=maybe\n");    /* 16 */
         print_diags(&diag);
-        assert_int_equal(r, 13);
-        assert_int_equal(diag.n_messages, 13);
+        assert_int_equal(r, 14);
+        assert_int_equal(diag.n_messages, 14);
         assert_defaults(&(CollectConfig) {
                 .storage = c.storage, .compress = c.compress, .process_size_max = c.process_size_max,
                 .external_size_max = c.external_size_max, .journal_size_max = c.journal_size_max,
                 .max_use = c.max_use, .keep_free = UINT64_MAX, .enter_namespace = c.enter_namespace,
-                .journal_socket = c.journal_socket, .export_file = c.export_file,
+                .journal_socket = c.journal_socket, .deliver_as_user = c.deliver_as_user, .export_file = c.export_file,
                 .storage_dir = c.storage_dir, .spool_dir = c.spool_dir,
                 .backtrace_timeout_usec = c.backtrace_timeout_usec,
                 .backtrace_memory_max = c.backtrace_memory_max,
@@ -360,6 +364,7 @@ static void test_bad_values_keep_defaults(void **state) {
         assert_true(has_diag(&diag, "test.conf:2: ", "Storage="));
         assert_true(has_diag(&diag, "test.conf:2: ", "'both'"));
         assert_true(has_diag(&diag, "test.conf:3: ", "Compress="));
+        assert_true(has_diag(&diag, "test.conf:16: ", "DeliverAsUser="));
         assert_true(has_diag(&diag, "test.conf:4: ", "ProcessSizeMax="));
         assert_true(has_diag(&diag, "test.conf:5: ", "RateLimitBurst="));
         assert_true(has_diag(&diag, "test.conf:6: ", "RateLimitBurst="));

@@ -21,6 +21,7 @@
 
 #include "cleanup.h"
 #include "ctl-core.h"
+#include "ctl-source.h"
 #include "ctl-text.h"
 #include "ctl-usage.h"
 
@@ -226,6 +227,46 @@ static void test_text(void **state) {
         assert_int_equal(ctl_text_utf8_prefix("ab\xc3\xa9", 4), 4);
 }
 
+static void test_core_opener(void **state) {
+        uid_t uid = 1;
+        gid_t gid = 1;
+
+        /* Root's record (corejournal's own delivery), or no _UID at all (journal-remote): as we are. */
+        assert_int_equal(ctl_core_opener("0", "0", 0, &uid, &gid), CTL_CORE_OPEN_SELF);
+        assert_int_equal(ctl_core_opener("0", "0", 4242, &uid, &gid), CTL_CORE_OPEN_SELF);
+        assert_int_equal(ctl_core_opener(NULL, NULL, 4242, &uid, &gid), CTL_CORE_OPEN_SELF);
+        /* The user reads a record the user sent: the kernel checks the user's own rights. */
+        assert_int_equal(ctl_core_opener("4242", "4242", 4242, &uid, &gid), CTL_CORE_OPEN_SELF);
+        assert_int_equal(uid, 1);
+        /* Root reads a user's record: only with that user's rights. */
+        assert_int_equal(ctl_core_opener("4242", "4343", 0, &uid, &gid), CTL_CORE_OPEN_AS_SENDER);
+        assert_int_equal(uid, 4242);
+        assert_int_equal(gid, 4343);
+        /* Another unprivileged user's record, or malformed IDs: refused. */
+        uid = gid = 1;
+        assert_int_equal(ctl_core_opener("4242", "4242", 1000, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("4242", NULL, 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("4242", "x", 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("-1", "0", 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("", "0", 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("4242x", "0", 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(ctl_core_opener("4294967295", "0", 0, &uid, &gid), CTL_CORE_OPEN_REFUSED);
+        assert_int_equal(uid, 1);
+        assert_int_equal(gid, 1);
+}
+
+static void test_user_journal_names(void **state) {
+        assert_true(ctl_source_is_user_journal("user-4242.journal", 4242));
+        assert_true(ctl_source_is_user_journal("user-4242@0005f1e2d3c4b5a6-0123456789abcdef.journal~", 4242));
+        assert_true(ctl_source_is_user_journal("user-4242@8a3c1c2e5f8b4f4f9f1e2d3c4b5a6978-0000000000000001-0005f1e2d3c4b5a6.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-42420.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-424.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-4242.journal.bak", 4242));
+        assert_false(ctl_source_is_user_journal("system.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-1000.journal", 4242));
+        assert_false(ctl_source_is_user_journal("user-4242", 4242));
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_unzstd),
@@ -233,6 +274,8 @@ int main(void) {
                 cmocka_unit_test(test_storage_scan_and_vacuum),
                 cmocka_unit_test(test_limits),
                 cmocka_unit_test(test_text),
+                cmocka_unit_test(test_core_opener),
+                cmocka_unit_test(test_user_journal_names),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }

@@ -114,6 +114,39 @@ static void test_regular_uid(void **state) {
         assert_false(collect_storage_uid_is_regular((uid_t) -1));
 }
 
+static void test_safe_for_user(void **state) {
+        /* dumpable, at_secure, same_ids, root_only_core, uid */
+        assert_true(ingest_kernel_safe_for_user(1, 0, true, false, 4242));
+        assert_false(ingest_kernel_safe_for_user(2, 0, true, false, 4242));  /* suid_dumpable=2 */
+        assert_false(ingest_kernel_safe_for_user(0, 0, true, false, 4242));
+        assert_false(ingest_kernel_safe_for_user(-1, 0, true, false, 4242)); /* %d absent */
+        assert_false(ingest_kernel_safe_for_user(1, 1, true, false, 4242));  /* AT_SECURE */
+        assert_false(ingest_kernel_safe_for_user(1, -1, true, false, 4242)); /* auxv unknown */
+        assert_false(ingest_kernel_safe_for_user(1, 0, false, false, 4242)); /* uid != euid */
+        assert_false(ingest_kernel_safe_for_user(1, 0, true, true, 4242));   /* kernel: root only */
+        assert_false(ingest_kernel_safe_for_user(1, 0, true, false, 0));
+        assert_false(ingest_kernel_safe_for_user(1, 0, true, false, 999));
+        assert_false(ingest_kernel_safe_for_user(1, 0, true, false, 65534));
+        assert_false(ingest_kernel_safe_for_user(1, 0, true, false, 61184));
+}
+
+static void test_sender(void **state) {
+        KernelCrash c = { .args = { .uid = 4242, .gid = 4343 }, .allow_user_read = true };
+        ExportSinkCredentials as = { .uid = 1, .gid = 1 };
+
+        assert_true(ingest_kernel_sender(&c, true, &as));
+        assert_int_equal(as.uid, 4242);
+        assert_int_equal(as.gid, 4343);
+
+        /* DeliverAsUser=no, or a crash not safe for the user: sent as root, ret untouched. */
+        as = (ExportSinkCredentials) { .uid = 1, .gid = 1 };
+        assert_false(ingest_kernel_sender(&c, false, &as));
+        c.allow_user_read = false;
+        assert_false(ingest_kernel_sender(&c, true, &as));
+        assert_int_equal(as.uid, 1);
+        assert_int_equal(as.gid, 1);
+}
+
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test(test_backtrace_signal_form),
@@ -121,6 +154,8 @@ int main(void) {
                 cmocka_unit_test(test_backtrace_errors),
                 cmocka_unit_test(test_kernel_args),
                 cmocka_unit_test(test_regular_uid),
+                cmocka_unit_test(test_safe_for_user),
+                cmocka_unit_test(test_sender),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
