@@ -239,7 +239,6 @@ static int locate(const ExportRecord *r, const char **ret_path, CtlCoreOpener *r
                   gid_t *ret_gid, char error[static CTL_ERROR_MAX]) {
         const char *path = export_record_get_string(r, "COREDUMP_FILENAME");
         const char *writer = export_record_get_string(r, "_UID");
-
         bool embedded = export_record_has(r, "COREDUMP");
         const char *host = export_record_get_string(r, "COREJOURNAL_CORE_HOST");
 
@@ -248,6 +247,7 @@ static int locate(const ExportRecord *r, const char **ret_path, CtlCoreOpener *r
         if (path && ctl_record_core_elsewhere(r)) {
                 if (embedded) {
                         *ret_path = NULL;
+                        *ret_opener = CTL_CORE_OPEN_SELF;
                         return 0;
                 }
                 const char *forward = export_record_get_string(r, "COREJOURNAL_CORE_FORWARD");
