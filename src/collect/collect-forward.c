@@ -102,12 +102,9 @@ static int decompress_whole(int fd, uint8_t *buf, uint64_t size) {
         if (!d)
                 return -ENOMEM;
         for (;;) {
-                ssize_t n = read(fd, in_buf, sizeof(in_buf));
-                if (n < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        return negative_errno();
-                }
+                ssize_t n = io_read_full(fd, in_buf, sizeof(in_buf));
+                if (n < 0)
+                        return (int) n;
                 if (n == 0)
                         break;
                 ZSTD_inBuffer in = { .src = in_buf, .size = (size_t) n };

@@ -220,3 +220,24 @@ cj_remote_start() {
 # Counts the entries of a journal file (or files of a directory, given as --directory=D or
 # --file=F) matching a field match.
 cj_count_in() { journalctl "$1" -o export "$2" 2>/dev/null | grep -ac '^__CURSOR=' || true; }
+
+# Crashes N copies of a crasher fixture at once: all wait behind a barrier (--wait-fd), then it
+# opens. Returns when every one has died; their PIDs are in CJ_STORM_PIDS. Needs cj_tmpdir.
+cj_storm() { # N CRASHER [CRASHER-ARGS...]
+        local n=$1 i
+        shift
+        rm -f "$CJ_TMP/barrier"
+        mkfifo "$CJ_TMP/barrier"
+        exec 7<> "$CJ_TMP/barrier"
+        CJ_STORM_PIDS=()
+        for ((i = 0; i < n; i++)); do
+                "$1" --wait-fd 7 "${@:2}" > /dev/null 2>&1 &
+                CJ_STORM_PIDS+=($!)
+        done
+        sleep 0.5
+        exec 8> "$CJ_TMP/barrier"
+        head -c "$n" /dev/zero >&8
+        exec 7>&- 8>&-
+        # Only the crashers: a bare wait would also wait for journald and its keeper.
+        wait "${CJ_STORM_PIDS[@]}" 2> /dev/null || true
+}

@@ -140,18 +140,8 @@ cj_pass "server down: 3 crashes spooled, replayed once each when it came back"
 
 # ---- 5. The link is cut during a storm of 20 crashes and restored: every record arrives once.
 cj_link down
-mkfifo "$CJ_TMP/barrier"
-exec 7<> "$CJ_TMP/barrier"
-pids=()
-for ((i = 0; i < 20; i++)); do
-        "$CRASHER" --wait-fd 7 segv > /dev/null 2>&1 &
-        pids+=($!)
-done
-sleep 0.5
-exec 8> "$CJ_TMP/barrier"
-head -c 20 /dev/zero >&8
-exec 7>&- 8>&-
-wait "${pids[@]}" 2> /dev/null || true
+cj_storm 20 "$CRASHER" segv
+pids=("${CJ_STORM_PIDS[@]}")
 for _ in $(seq 600); do [ "$(spooled)" -ge 20 ] && break; sleep 0.1; done
 [ "$(spooled)" = 20 ] || cj_fail "link down: $(spooled) of 20 records spooled; $(tail -2 "$LOG")"
 cj_link up

@@ -197,18 +197,7 @@ cj_pass "a record from another machine is 'remote' and its file name is never op
 # ---- The link goes down during a storm of 20 crashes and comes back: every record arrives once.
 configure "ForwardCore=local"
 cj_link down
-mkfifo "$CJ_TMP/barrier"
-exec 7<> "$CJ_TMP/barrier"
-pids=()
-for ((i = 0; i < 20; i++)); do
-        "$CRASHER" --wait-fd 7 segv > /dev/null 2>&1 &
-        pids+=($!)
-done
-sleep 0.5
-exec 8> "$CJ_TMP/barrier"
-head -c 20 /dev/zero >&8
-exec 7>&- 8>&-
-wait "${pids[@]}" 2> /dev/null || true
+cj_storm 20 "$CRASHER" segv
 cj_wait_records "COREDUMP_EXE=$CRASHER" 25
 sleep 2
 cj_link up
