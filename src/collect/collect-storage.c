@@ -2,6 +2,7 @@
 #include "config.h"
 
 #include <acl/libacl.h>
+#include <assert.h>
 #include <fcntl.h>
 #include <inttypes.h>
 #include <stdio.h>
@@ -51,6 +52,23 @@
  * chunk that is all zeros is therefore written as a prebuilt zstd frame (see compress_chunk()):
  * 0.26 CPU s for the same GiB, the read-only floor being 0.24 s. */
 #define STREAM_CHUNK ((size_t) 1024 * 1024)
+
+/* Incompressible memory (encrypted, already compressed, random) still costs zstd level 1 about a
+ * CPU second per GB, in the read loop the crasher waits on, for files no smaller. When the output
+ * of the last RAW_WINDOW of compressed chunks was over RAW_RATIO_PERCENT of the input, chunks are
+ * stored as raw-block zstd frames (a copy, RFC 8878 §3.1.1.2.2) instead. A PROBE_SIZE sample from
+ * the middle of each raw chunk is compressed (1/128 of the data): once one comes out below
+ * PROBE_RATIO_PERCENT, compression resumes with that chunk. */
+#define RAW_WINDOW ((uint64_t) 4 * 1024 * 1024)
+#define RAW_RATIO_PERCENT 97
+#define PROBE_SIZE ((size_t) 8192)
+#define PROBE_RATIO_PERCENT 90
+#define ZSTD_RAW_BLOCK_MAX ((size_t) 128 * 1024)
+
+/* The file's writeback is started every WRITEBACK_KICK bytes while the stream is read
+ * (sync_file_range(SYNC_FILE_RANGE_WRITE), which does not wait), so that the fsync after EOF —
+ * which the record waits for — finds most of the file on disk already. */
+#define WRITEBACK_KICK ((uint64_t) 32 * 1024 * 1024)
 #define STREAM_PIPE_SIZE (1024 * 1024)
 #define ZERO_PAGE_SIZE ((size_t) 4096)
 #define ZSTD_OUT_SIZE ((size_t) 256 * 1024)
@@ -219,6 +237,12 @@ typedef struct Saver {
         bool frame_open;                 /* the compressor has a zstd frame under way */
         uint8_t *zero_frame;             /* a whole zstd frame holding STREAM_CHUNK zero bytes */
         size_t zero_frame_size;
+        uint64_t kicked;                 /* out_bytes when writeback was last started */
+        bool raw;                        /* chunks go out as raw frames (the data does not compress) */
+        ZSTD_CCtx *probe_cctx;           /* compresses the samples of raw chunks */
+        uint8_t *probe_buf;
+        uint64_t window_in, window_out;  /* compressed mode: input since the window began, out_bytes then */
+        uint64_t raw_bytes;              /* stream bytes stored as raw frames, for the report */
 } Saver;
 
 static void saver_done(Saver *s) {
@@ -230,6 +254,11 @@ static void saver_done(Saver *s) {
         s->zbuf = NULL;
         free(s->zero_frame);
         s->zero_frame = NULL;
+        if (s->probe_cctx)
+                (void) ZSTD_freeCCtx(s->probe_cctx);
+        s->probe_cctx = NULL;
+        free(s->probe_buf);
+        s->probe_buf = NULL;
 }
 
 /* Stops storing: the O_TMPFILE or memfd goes away with its fd, nothing was linked. */
@@ -260,6 +289,10 @@ static bool is_zero(const uint8_t *p, size_t n) {
 
 static void account(Saver *s, uint64_t bytes) {
         s->out_bytes += bytes;
+        if (s->p->storage == COREDUMP_STORAGE_EXTERNAL && s->out_bytes - s->kicked >= WRITEBACK_KICK) {
+                (void) sync_file_range(s->out_fd, 0, 0, SYNC_FILE_RANGE_WRITE);
+                s->kicked = s->out_bytes;
+        }
         if (s->out_bytes > s->file_cap)
                 refuse(s, COLLECT_STORAGE_REASON_EXTERNAL_SIZE_MAX, 0, s->file_cap, s->out_bytes);
         else if (s->out_bytes > s->budget)
@@ -340,6 +373,65 @@ static int zero_frame(Saver *s) {
         return 0;
 }
 
+/* One chunk as a zstd frame of raw blocks: the bytes as they are, behind a 9-byte frame header
+ * (single segment, 4-byte content size, no checksum) and a 3-byte header per 128 KiB block. */
+static void write_raw_frame(Saver *s, const uint8_t *buf, size_t size) {
+        uint8_t frame_header[9] = { 0x28, 0xb5, 0x2f, 0xfd, 0xa0 };
+        uint8_t block_headers[STREAM_CHUNK / ZSTD_RAW_BLOCK_MAX + 1][3];
+        struct iovec iov[1 + 2 * (STREAM_CHUNK / ZSTD_RAW_BLOCK_MAX + 1)];
+        size_t n_iov = 0, n_blocks = 0, total = sizeof(frame_header);
+
+        assert(size <= STREAM_CHUNK);
+        for (int i = 0; i < 4; i++)
+                frame_header[5 + i] = (uint8_t) (size >> (8 * i));
+        iov[n_iov++] = (struct iovec) { frame_header, sizeof(frame_header) };
+        size_t off = 0;
+        do {
+                size_t n = size - off < ZSTD_RAW_BLOCK_MAX ? size - off : ZSTD_RAW_BLOCK_MAX;
+                bool last = off + n == size;
+                uint32_t h = (uint32_t) (n << 3) | (last ? 1u : 0u); /* block type 0: raw */
+                uint8_t *bh = block_headers[n_blocks++];
+                bh[0] = (uint8_t) h;
+                bh[1] = (uint8_t) (h >> 8);
+                bh[2] = (uint8_t) (h >> 16);
+                iov[n_iov++] = (struct iovec) { bh, 3 };
+                iov[n_iov++] = (struct iovec) { (void *) (buf + off), n };
+                total += 3 + n;
+                off += n;
+        } while (off < size);
+
+        int r = io_writev_all(s->out_fd, iov, n_iov);
+        if (r < 0)
+                return refuse_write(s, r);
+        s->raw_bytes += size;
+        account(s, total);
+}
+
+/* Ends the open compressed frame, if any. */
+static void end_frame(Saver *s) {
+        if (s->frame_open) {
+                compress(s, NULL, 0, ZSTD_e_end);
+                s->frame_open = false;
+        }
+}
+
+/* Whether a chunk met while storing raw would compress: its middle PROBE_SIZE bytes, compressed. */
+static bool probe_compresses(Saver *s, const uint8_t *buf, size_t size) {
+        size_t bound = ZSTD_compressBound(PROBE_SIZE);
+
+        if (size < PROBE_SIZE)
+                return false;
+        if (!s->probe_cctx) {
+                s->probe_cctx = ZSTD_createCCtx();
+                s->probe_buf = malloc(bound);
+                if (!s->probe_cctx || !s->probe_buf)
+                        return true; /* no memory to judge: compress, as before */
+        }
+        size_t at = (size / 2 - PROBE_SIZE / 2) & ~(ZERO_PAGE_SIZE - 1);
+        size_t n = ZSTD_compressCCtx(s->probe_cctx, s->probe_buf, bound, buf + at, PROBE_SIZE, s->p->zstd_level);
+        return !ZSTD_isError(n) && n * 100 < PROBE_SIZE * PROBE_RATIO_PERCENT;
+}
+
 /* Compresses one chunk. A chunk of nothing but zeros (untouched memory, often most of a core)
  * becomes a prebuilt frame of its own: a zstd file may be any sequence of frames, and every
  * decoder (zstd, libzstd streaming, coredumpctl) reads them as one stream. */
@@ -357,8 +449,25 @@ static void compress_chunk(Saver *s, const uint8_t *buf, size_t size) {
                         return refuse_write(s, r);
                 return account(s, s->zero_frame_size);
         }
+        if (s->raw) {
+                if (!probe_compresses(s, buf, size))
+                        return write_raw_frame(s, buf, size);
+                s->raw = false;
+                s->window_in = 0;
+                s->window_out = s->out_bytes;
+        }
         compress(s, buf, size, ZSTD_e_continue);
         s->frame_open = true;
+        /* Judge the last few MiB (the compressor holds back at most a block, small beside it). */
+        s->window_in += size;
+        if (s->window_in >= RAW_WINDOW) {
+                if ((s->out_bytes - s->window_out) * 100 >= s->window_in * RAW_RATIO_PERCENT) {
+                        end_frame(s);
+                        s->raw = true;
+                }
+                s->window_in = 0;
+                s->window_out = s->out_bytes;
+        }
 }
 
 /* Hands one chunk (starting at stream offset offset) to the head reader and the sink. */

@@ -114,37 +114,12 @@ int export_iovec_build(const ExportRecord *record, ExportEncoding encoding, cons
 }
 
 int export_iovec_write(int fd, const ExportIovec *v) {
-        struct iovec *iov = v->iov;
-        size_t n = v->n_iov;
-
         /* Copy so partial writes can advance entries without touching the caller's list. */
-        struct iovec *copy = malloc(sizeof(struct iovec) * (n ?: 1));
+        struct iovec *copy = malloc(sizeof(struct iovec) * (v->n_iov ?: 1));
         if (!copy)
                 return -ENOMEM;
-        memcpy(copy, iov, sizeof(struct iovec) * n);
-        iov = copy;
-
-        int r = 0;
-        while (n > 0) {
-                ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : (int) n);
-                if (k < 0) {
-                        if (errno == EINTR)
-                                continue;
-                        r = -errno;
-                        break;
-                }
-                /* Advance past what was written; this also drops zero-length entries. */
-                size_t left = (size_t) k;
-                while (n > 0 && left >= iov->iov_len) {
-                        left -= iov->iov_len;
-                        iov++;
-                        n--;
-                }
-                if (n > 0 && left > 0) {
-                        iov->iov_base = (char *) iov->iov_base + left;
-                        iov->iov_len -= left;
-                }
-        }
+        memcpy(copy, v->iov, sizeof(struct iovec) * v->n_iov);
+        int r = io_writev_all(fd, copy, v->n_iov);
         free(copy);
         return r;
 }

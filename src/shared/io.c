@@ -3,6 +3,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <limits.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
@@ -45,6 +46,29 @@ int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
                 p += n;
                 size -= (size_t) n;
                 offset += (uint64_t) n;
+        }
+        return 0;
+}
+
+int io_writev_all(int fd, struct iovec *iov, size_t n) {
+        while (n > 0) {
+                ssize_t k = writev(fd, iov, n > IOV_MAX ? IOV_MAX : (int) n);
+                if (k < 0) {
+                        if (errno == EINTR)
+                                continue;
+                        return negative_errno();
+                }
+                /* Advance past what was written; this also drops zero-length entries. */
+                size_t left = (size_t) k;
+                while (n > 0 && left >= iov->iov_len) {
+                        left -= iov->iov_len;
+                        iov++;
+                        n--;
+                }
+                if (n > 0 && left > 0) {
+                        iov->iov_base = (char *) iov->iov_base + left;
+                        iov->iov_len -= left;
+                }
         }
         return 0;
 }

@@ -2,6 +2,8 @@
 /* Whole-buffer reads and writes on file descriptors, with size caps. */
 #pragma once
 
+#include <sys/uio.h>
+
 #include <dirent.h>
 #include <stddef.h>
 #include <stdint.h>
@@ -12,6 +14,10 @@ int io_write_all(int fd, const void *buf, size_t size);
 
 /* Writes all of buf at offset (pwrite), retrying on EINTR and short writes. Returns 0 or -errno. */
 int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset);
+
+/* Writes a whole gather list (any length; short writes and EINTR retried). The entries are
+ * advanced in place as they are written. Returns 0 or -errno. */
+int io_writev_all(int fd, struct iovec *iov, size_t n);
 
 /* Opens the directory at path (O_NOFOLLOW: a symlink is refused), creating it with mode when it
  * does not exist. Returns the fd or -errno. */

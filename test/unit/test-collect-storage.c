@@ -279,6 +279,47 @@ static void test_external_compressed(void **state) {
         free(c.data);
 }
 
+/* Incompressible data goes out as raw zstd frames (a copy), compressible data around it is still
+ * compressed: text, 40 MiB of random bytes, text again. The file decompresses to the core. */
+static void test_incompressible_raw_frames(void **state) {
+        const size_t sizes[] = { 6 << 20, 40 << 20, 6 << 20, 40 << 20 };
+        const Fill fills[] = { FILL_TEXT, FILL_RANDOM, FILL_TEXT, FILL_TEXT };
+        Core c = build_core(4, sizes, fills);
+        CollectStorageParams p = external("core.raw.1000." BOOT_ID ".42.1700000000000000.zst", true);
+        CollectStorageResult res;
+
+        save(&c, &p, &res);
+        assert_true(res.stored);
+
+        size_t zsize, size, frames = 0, raw_frames = 0;
+        _cleanup_(freep) uint8_t *z = read_file(p.filename, &zsize);
+        _cleanup_(freep) uint8_t *plain = zstd_decompress(z, zsize, &size);
+        assert_int_equal(size, c.size);
+        assert_memory_equal(plain, c.data, c.size);
+
+        /* Walk the frames: the random part is mostly raw-block frames (header byte 0xa0, first
+         * block of type raw), and the file is barely larger than the random part plus the
+         * compressed text, i.e. the text after it was compressed again (the probe). */
+        for (size_t off = 0; off < zsize;) {
+                size_t n = ZSTD_findFrameCompressedSize(z + off, zsize - off);
+                assert_false(ZSTD_isError(n));
+                if (z[off + 4] == 0xa0 && ((z[off + 9] >> 1) & 3) == 0)
+                        raw_frames++;
+                frames++;
+                off += n;
+        }
+        print_message("%zu frames, %zu raw; %zu bytes for a %zu-byte core\n", frames, raw_frames, zsize, c.size);
+        assert_true(raw_frames >= 30 && raw_frames <= 38);
+        assert_true(zsize < (size_t) (40 << 20) + (4 << 20));
+
+        char cmd[512];
+        (void) snprintf(cmd, sizeof(cmd), "zstd -q -t '%s/%s'", test_dir, p.filename);
+        if (access("/usr/bin/zstd", X_OK) == 0)
+                assert_int_equal(system(cmd), 0);
+        collect_storage_result_done(&res);
+        free(c.data);
+}
+
 static void test_external_sparse(void **state) {
         Core c = build_simple(64 * 1024, 64 << 20, 64 * 1024);
         CollectStorageParams p = external("core.sparse.1000." BOOT_ID ".42.1700000000000000", false);
@@ -893,6 +934,7 @@ static void test_space_usage(void **state) {
 int main(void) {
         const struct CMUnitTest tests[] = {
                 cmocka_unit_test_setup_teardown(test_external_compressed, setup_dir, teardown_dir),
+                cmocka_unit_test_setup_teardown(test_incompressible_raw_frames, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_external_sparse, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_external_size_max, setup_dir, teardown_dir),
                 cmocka_unit_test_setup_teardown(test_disk_budget, setup_dir, teardown_dir),
