@@ -234,3 +234,30 @@ grep -q "corejournal-handler\[[0-9]*\]: warning: no journald listens on /run/cj-
 record "$pid" > "$CJ_TMP/sp.export"
 expect "$CJ_TMP/sp.export" COREDUMP_SIGNAL 6
 cj_pass "journald unreachable: kernel log line, record spooled and replayed"
+
+# 14. An incompressible core (64 MiB of random bytes): stored mostly as raw zstd frames, and still
+#     one zstd file that coredumpctl dump, zstd -d and gdb read.
+configure
+pid=$(cj_crash "$CRASHER" --touch 64 segv)
+record "$pid" > "$CJ_TMP/inc.export"
+file=$(field COREDUMP_FILENAME "$CJ_TMP/inc.export")
+zstd -dcq "$file" > "$CJ_TMP/inc.core"
+[ "$(stat -c %s "$CJ_TMP/inc.core")" = "$(field COREJOURNAL_CORE_SIZE "$CJ_TMP/inc.export")" ] || cj_fail "incompressible core: size differs"
+"${COREDUMPCTL[@]}" dump "$pid" -o "$CJ_TMP/inc.dumped" > /dev/null 2>&1 || cj_fail "coredumpctl dump of an incompressible core failed"
+cj_assert_same_file "$CJ_TMP/inc.core" "$CJ_TMP/inc.dumped" "coredumpctl dump of an incompressible core"
+gdb -batch -ex bt "$CRASHER" "$CJ_TMP/inc.dumped" 2>&1 | grep -q crash_here || cj_fail "gdb bt of an incompressible core lacks crash_here"
+python3 - "$file" <<'PY' || cj_fail "the incompressible part was not stored as raw frames"
+import sys
+# Count raw-block frames (single segment, 4-byte size, first block raw) in the concatenation.
+data = open(sys.argv[1], "rb").read()
+raw = i = 0
+while True:
+    j = data.find(b"\x28\xb5\x2f\xfd\xa0", i)
+    if j < 0:
+        break
+    if (data[j + 9] >> 1) & 3 == 0:
+        raw += 1
+    i = j + 5
+assert raw >= 48, raw
+PY
+cj_pass "an incompressible core: raw zstd frames, read by zstd, coredumpctl dump and gdb"
