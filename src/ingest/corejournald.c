@@ -267,6 +267,56 @@ static void deliver(const SharedConfig *config, const ExportRecord *record, pid_
                 log_info("replayed %zu spooled record%s", report.replayed, report.replayed == 1 ? "" : "s");
 }
 
+/* Counts the crash against its executable's and its unit's rate limits. When refused, ret_why
+ * holds the sentence for the record (NULL when out of memory). Returns 0 or -ENOMEM. */
+static int ratelimit(const SharedConfig *config, const ExportRecord *record, IngestRatelimitVerdict *ret, char **ret_why) {
+        const char *exe = export_record_get_string(record, "COREDUMP_EXE") ?:
+                export_record_get_string(record, "COREDUMP_COMM");
+        const char *unit = export_record_get_string(record, "COREDUMP_UNIT");
+        IngestRatelimitVerdict v;
+        char *why = NULL;
+        int r;
+
+        pthread_mutex_lock(&daemon_state.ratelimit_lock);
+        r = ingest_ratelimit_check(daemon_state.ratelimit, exe, unit, io_now_monotonic_usec(),
+                                   config->c.ratelimit_interval_usec, config->c.ratelimit_burst, &v);
+        pthread_mutex_unlock(&daemon_state.ratelimit_lock);
+        if (r < 0)
+                return r;
+        if (!v.allowed) {
+                atomic_fetch_add(&stats.ratelimited, 1);
+                if (v.limited_by == INGEST_RATELIMIT_UNIT)
+                        r = asprintf(&why, "The core will not be stored: more than %u crashes in %s within RateLimitIntervalSec=",
+                                     config->c.ratelimit_burst, unit);
+                else
+                        r = asprintf(&why, "The core will not be stored: more than %u crashes of %s within RateLimitIntervalSec=",
+                                     config->c.ratelimit_burst, exe ?: "this executable");
+                if (r < 0)
+                        why = NULL;
+        }
+        *ret = v;
+        *ret_why = why;
+        return 0;
+}
+
+/* COREJOURNAL_RATELIMITED_COUNT and _BY for a refused crash, _PREVIOUS for the first one admitted
+ * after an interval that refused some. */
+static int ratelimit_fields(ExportRecord *record, const IngestRatelimitVerdict *v) {
+        int r;
+
+        if (!v->allowed) {
+                r = export_record_appendf(record, "COREJOURNAL_RATELIMITED_COUNT", "%lu", (unsigned long) v->refused);
+                if (r >= 0)
+                        r = export_record_append_string(record, "COREJOURNAL_RATELIMITED_BY",
+                                                        ingest_ratelimit_scope_to_string(v->limited_by));
+                return r;
+        }
+        if (v->refused_before > 0)
+                return export_record_appendf(record, "COREJOURNAL_RATELIMITED_PREVIOUS", "%lu",
+                                             (unsigned long) v->refused_before);
+        return 0;
+}
+
 /* The signal of a crash whose core never came: the exit status, once the crasher is reaped. */
 static int signal_from_exit(int pidfd) {
         CollectPidfdInfo info;
@@ -327,19 +377,10 @@ static void handle_crash(int conn_fd, uint64_t accept_usec) {
         config = config_ref_current();
 
         /* Admission before the core exists: a refusal is a REJECT, so the kernel never makes it. */
-        const char *exe = export_record_get_string(crash.record, "COREDUMP_EXE") ?:
-                export_record_get_string(crash.record, "COREDUMP_COMM");
-        pthread_mutex_lock(&daemon_state.ratelimit_lock);
-        r = ingest_ratelimit_check(daemon_state.ratelimit, exe, io_now_monotonic_usec(),
-                                   config->c.ratelimit_interval_usec, config->c.ratelimit_burst, &verdict);
-        pthread_mutex_unlock(&daemon_state.ratelimit_lock);
-        if (r >= 0 && !verdict.allowed) {
+        r = ratelimit(config, crash.record, &verdict, &why);
+        if (r >= 0 && !verdict.allowed)
                 token = "rate-limit";
-                if (asprintf(&why, "The core will not be stored: more than %u crashes of %s within RateLimitIntervalSec=",
-                             config->c.ratelimit_burst, exe ?: "this executable") < 0)
-                        why = NULL;
-                atomic_fetch_add(&stats.ratelimited, 1);
-        } else
+        else
                 r = ingest_store_admit(&crash, &config->c, resident, &token, &why);
         if (r < 0) {
                 token = "no-memory";
@@ -383,12 +424,7 @@ static void handle_crash(int conn_fd, uint64_t accept_usec) {
                 }
         }
 
-        r = 0;
-        if (!verdict.allowed)
-                r = export_record_appendf(crash.record, "COREJOURNAL_RATELIMITED_COUNT", "%lu", (unsigned long) verdict.refused);
-        else if (verdict.refused_before > 0)
-                r = export_record_appendf(crash.record, "COREJOURNAL_RATELIMITED_PREVIOUS", "%lu",
-                                          (unsigned long) verdict.refused_before);
+        r = ratelimit_fields(crash.record, &verdict);
         if (r >= 0 && crash.args.signo <= 0) {
                 int signo = signal_from_exit(peer.pidfd);
                 if (signo > 0)

@@ -94,5 +94,6 @@
 /* corejournald: worker threads, and connections accepted but not yet taken by a worker. */
 #define DAEMON_WORKERS_MAX 64
 #define DAEMON_QUEUE_MAX 4096
-/* corejournald: executables the rate limiter remembers; the stalest entry makes room for a new one. */
-#define RATELIMIT_EXECUTABLES_MAX 1024
+/* corejournald: executables and units the rate limiter remembers together; the stalest entry
+ * makes room for a new one. */
+#define RATELIMIT_KEYS_MAX 1024
