@@ -467,6 +467,7 @@ typedef enum KeyType {
         KEY_TIMESPAN,
         KEY_UNSIGNED,
         KEY_PATH,
+        KEY_AUTO_OR_NO, /* a bool: "auto" is true, a false boolean false */
 } KeyType;
 
 enum {
@@ -513,6 +514,8 @@ static const KeyDef keys[] = {
         { "RateLimitIntervalSec", KEY_TIMESPAN, 0, FIELD(ratelimit_interval_usec),
           COREDUMP_RATELIMIT_INTERVAL_USEC_DEFAULT, NULL, 0 },
         { "RateLimitBurst", KEY_UNSIGNED, 0, FIELD(ratelimit_burst), COREDUMP_RATELIMIT_BURST_DEFAULT, NULL, 0 },
+        { "Handoff", KEY_AUTO_OR_NO, 0, FIELD(handoff), true, NULL, 0 },
+        { "HandoffSocket", KEY_PATH, KEY_FILE | KEY_SOCKET, FIELD(handoff_socket), 0, COREDUMP_HANDOFF_SOCKET_DEFAULT, 0 },
 };
 
 static void *field_of(CollectConfig *c, const KeyDef *k) {
@@ -528,6 +531,7 @@ static int key_reset(CollectConfig *c, const KeyDef *k) {
                 *(CoredumpStorage *) f = (CoredumpStorage) k->default_number;
                 return 0;
         case KEY_BOOLEAN:
+        case KEY_AUTO_OR_NO:
                 *(bool *) f = k->default_number != 0;
                 return 0;
         case KEY_SIZE:
@@ -641,6 +645,13 @@ static int key_assign(Parser *p, CollectConfig *c, const KeyDef *k, unsigned lin
         }
         case KEY_PATH:
                 return key_assign_path(p, c, k, line, value);
+        case KEY_AUTO_OR_NO: {
+                bool b = true;
+                if (strcmp(value, "auto") != 0 && (collect_config_parse_boolean(value, &b) < 0 || b))
+                        return report_bad_value(p, line, k->name, value, "auto or no");
+                *(bool *) f = b;
+                return 0;
+        }
         }
         return 0;
 }

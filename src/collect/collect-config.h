@@ -34,6 +34,7 @@ typedef enum CoredumpStorage {
 #define COREDUMP_BACKTRACE_MEMORY_MAX_DEFAULT (512 * MIB)
 #define COREDUMP_RATELIMIT_INTERVAL_USEC_DEFAULT ((uint64_t) 30 * 1000 * 1000)
 #define COREDUMP_RATELIMIT_BURST_DEFAULT 10U
+#define COREDUMP_HANDOFF_SOCKET_DEFAULT "/run/corejournal/handoff"
 
 /* Value of max_use and keep_free meaning "not configured": size them from the file system the
  * way systemd does (10% and 15% of it, capped at 4G). Also external_size_max's "infinity". */
@@ -60,6 +61,8 @@ typedef struct CollectConfig {
         bool backtrace_debuginfod;        /* BacktraceDebuginfod=: ask DEBUGINFOD_URLS servers, off by default */
         uint64_t ratelimit_interval_usec; /* RateLimitIntervalSec=, 0 disables rate limiting */
         unsigned ratelimit_burst;         /* RateLimitBurst=, 0 disables rate limiting */
+        bool handoff;                     /* Handoff=auto (true) or no: pipe mode hands crashes to corejournald */
+        char *handoff_socket;             /* HandoffSocket=, never NULL */
 } CollectConfig;
 
 /* Problems found while reading configuration, for the caller to log: each message reads
