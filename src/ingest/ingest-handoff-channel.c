@@ -21,8 +21,8 @@
 #include "input-limits.h"
 #include "io.h"
 
-/* Descriptors an offer carries: the core, the context, and the pidfd when there is one. */
-#define OFFER_FDS_MAX 3
+/* Descriptors an offer carries: the context, and the pidfd when there is one. */
+#define OFFER_FDS_MAX 2
 
 #define SEALS_REQUIRED (F_SEAL_SHRINK | F_SEAL_GROW | F_SEAL_WRITE)
 
@@ -107,25 +107,22 @@ static int context_memfd(const ExportRecord *record, uint64_t *ret_size) {
         return TAKE_FD(fd);
 }
 
-static int send_offer(int conn, const HandoffOffer *offer, const int *fds, size_t n_fds) {
-        uint8_t buf[HANDOFF_OFFER_SIZE];
+/* One message with descriptors attached. */
+static int send_with_fds(int conn, const void *buf, size_t size, const int *fds, size_t n_fds) {
         union {
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(sizeof(int) * OFFER_FDS_MAX)];
         } control = {};
-        struct iovec iov;
+        struct iovec iov = { .iov_base = (void *) buf, .iov_len = size };
         struct msghdr mh = {
                 .msg_iov = &iov,
                 .msg_iovlen = 1,
                 .msg_control = &control,
                 .msg_controllen = CMSG_SPACE(sizeof(int) * n_fds),
         };
-        int n;
 
-        n = ingest_handoff_encode_offer(offer, buf);
-        if (n < 0)
-                return n;
-        iov = (struct iovec) { .iov_base = buf, .iov_len = (size_t) n };
+        if (n_fds == 0 || n_fds > OFFER_FDS_MAX)
+                return -EINVAL;
         struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
         c->cmsg_level = SOL_SOCKET;
         c->cmsg_type = SCM_RIGHTS;
@@ -143,6 +140,7 @@ int ingest_handoff_offer(const char *socket_path, const KernelCrash *crash, int 
                          int *ret_conn, char *error, size_t error_size) {
         struct sockaddr_un sa = { .sun_family = AF_UNIX };
         _cleanup_(closep) int conn = -EBADF, memfd = -EBADF;
+        uint8_t offer_buf[HANDOFF_OFFER_SIZE], confirm[HANDOFF_MESSAGE_SIZE];
         HandoffOffer offer;
         HandoffMessage m;
         uint64_t context_size;
@@ -168,8 +166,11 @@ int ingest_handoff_offer(const char *socket_path, const KernelCrash *crash, int 
         if (memfd < 0)
                 return fail(INGEST_HANDOFF_DECLINED, error, error_size, "cannot put the context in a memfd: %s", strerror(-memfd));
         ingest_handoff_offer_from_crash(crash, context_size, &offer);
-        int fds[OFFER_FDS_MAX] = { core_fd, memfd, crash->pidfd };
-        r = send_offer(conn, &offer, fds, crash->pidfd >= 0 ? 3 : 2);
+        r = ingest_handoff_encode_offer(&offer, offer_buf);
+        if (r < 0)
+                return fail(INGEST_HANDOFF_DECLINED, error, error_size, "cannot encode the offer: %s", strerror(-r));
+        int fds[OFFER_FDS_MAX] = { memfd, crash->pidfd };
+        r = send_with_fds(conn, offer_buf, HANDOFF_OFFER_SIZE, fds, crash->pidfd >= 0 ? 2 : 1);
         if (r < 0)
                 return fail(INGEST_HANDOFF_DECLINED, error, error_size, "cannot send the offer: %s", strerror(-r));
         memfd = safe_close(memfd);
@@ -189,9 +190,12 @@ int ingest_handoff_offer(const char *socket_path, const KernelCrash *crash, int 
         if (m.type != HANDOFF_ACCEPTED)
                 return fail(INGEST_HANDOFF_DECLINED, error, error_size, "unexpected '%s' from corejournald", handoff_type_to_string(m.type));
 
-        /* Only now is the crash the daemon's: had we given up first, our hanging up would have
-         * told it to leave the core alone, so the two of us never read the same stream. */
-        r = ingest_handoff_send(conn, HANDOFF_CONFIRM, 0);
+        /* Only now does the core go: had we given up first, the daemon would never have had it, so
+         * the two of us never read the same stream, and a daemon too slow to answer does not hold
+         * the crasher with a copy of the pipe. */
+        r = ingest_handoff_encode_message(HANDOFF_CONFIRM, 0, confirm);
+        if (r >= 0)
+                r = send_with_fds(conn, confirm, HANDOFF_MESSAGE_SIZE, &core_fd, 1);
         if (r < 0)
                 return fail(INGEST_HANDOFF_DECLINED, error, error_size, "cannot confirm the handoff: %s", strerror(-r));
 
@@ -267,38 +271,30 @@ static int read_context(int fd, const HandoffOffer *offer, ExportRecord **ret, c
         return r;
 }
 
-int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_t error_size) {
-        _cleanup_(export_record_freep) ExportRecord *record = NULL;
-        _cleanup_(received_fds_done) ReceivedFds fds = {};
-        uint8_t buf[HANDOFF_MESSAGE_SIZE_MAX];
+/* Receives one message and the descriptors with it (without blocking). Returns its size, -EAGAIN,
+ * or -errno; 0 when the peer hung up. Every descriptor that came is in fds, the kernel having
+ * dropped those past OFFER_FDS_MAX (*ret_cut is then true). */
+static ssize_t receive_with_fds(int conn, uint8_t buf[static HANDOFF_MESSAGE_SIZE_MAX], ReceivedFds *fds, bool *ret_truncated,
+                                bool *ret_cut) {
         union {
                 struct cmsghdr header;
                 char buf[CMSG_SPACE(sizeof(int) * OFFER_FDS_MAX)];
         } control;
-        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct iovec iov = { .iov_base = buf, .iov_len = HANDOFF_MESSAGE_SIZE_MAX };
         struct msghdr mh = {
                 .msg_iov = &iov,
                 .msg_iovlen = 1,
                 .msg_control = &control,
                 .msg_controllen = sizeof(control),
         };
-        HandoffOffer offer;
-        struct stat st;
         ssize_t n;
-        int r;
 
         do
                 n = recvmsg(conn, &mh, MSG_DONTWAIT | MSG_CMSG_CLOEXEC | MSG_TRUNC);
         while (n < 0 && errno == EINTR);
-        if (n < 0) {
-                r = negative_errno();
-                if (r == -EAGAIN || r == -EWOULDBLOCK)
-                        return -EAGAIN;
-                return fail(r == -ECONNRESET ? -EPIPE : r, error, error_size, "cannot read the offer: %s", strerror(-r));
-        }
+        if (n < 0)
+                return errno == EWOULDBLOCK ? -EAGAIN : errno == ECONNRESET ? 0 : negative_errno();
 
-        /* Take every descriptor that came, whatever else is wrong, so none leaks (the kernel drops
-         * those that did not fit, setting MSG_CTRUNC). */
         for (struct cmsghdr *c = CMSG_FIRSTHDR(&mh); c; c = CMSG_NXTHDR(&mh, c)) {
                 if (c->cmsg_level != SOL_SOCKET || c->cmsg_type != SCM_RIGHTS)
                         continue;
@@ -306,16 +302,34 @@ int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_
                 for (size_t i = 0; i < k; i++) {
                         int fd;
                         memcpy(&fd, CMSG_DATA(c) + i * sizeof(int), sizeof(int));
-                        if (fds.n < OFFER_FDS_MAX)
-                                fds.fd[fds.n++] = fd;
+                        if (fds->n < OFFER_FDS_MAX)
+                                fds->fd[fds->n++] = fd;
                         else
                                 (void) close(fd);
                 }
         }
+        *ret_truncated = (mh.msg_flags & MSG_TRUNC) || n > HANDOFF_MESSAGE_SIZE_MAX;
+        *ret_cut = mh.msg_flags & MSG_CTRUNC;
+        return n;
+}
 
+int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_t error_size) {
+        _cleanup_(export_record_freep) ExportRecord *record = NULL;
+        _cleanup_(received_fds_done) ReceivedFds fds = {};
+        uint8_t buf[HANDOFF_MESSAGE_SIZE_MAX];
+        bool truncated, cut;
+        HandoffOffer offer;
+        ssize_t n;
+        int r;
+
+        n = receive_with_fds(conn, buf, &fds, &truncated, &cut);
+        if (n == -EAGAIN)
+                return -EAGAIN;
+        if (n < 0)
+                return fail((int) n, error, error_size, "cannot read the offer: %s", strerror((int) -n));
         if (n == 0)
                 return fail(-EPIPE, error, error_size, "the handler hung up before offering a crash");
-        if ((mh.msg_flags & MSG_TRUNC) || (size_t) n > sizeof(buf))
+        if (truncated)
                 return fail(-EMSGSIZE, error, error_size, "oversized message of %zd bytes (at most %d); refused",
                             n, HANDOFF_MESSAGE_SIZE_MAX);
         r = ingest_handoff_decode_offer(buf, (size_t) n, &offer);
@@ -328,13 +342,11 @@ int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_
         if (r < 0)
                 return fail(r, error, error_size, "malformed offer (%zd bytes); refused", n);
 
-        size_t expected = offer.flags & HANDOFF_FLAG_PIDFD ? 3 : 2;
-        if ((mh.msg_flags & MSG_CTRUNC) || fds.n != expected)
+        size_t expected = offer.flags & HANDOFF_FLAG_PIDFD ? 2 : 1;
+        if (cut || fds.n != expected)
                 return fail(-EBADMSG, error, error_size, "the offer came with %s%zu descriptors, expected %zu; refused",
-                            mh.msg_flags & MSG_CTRUNC ? "more than " : "", fds.n, expected);
-        if (fstat(fds.fd[0], &st) < 0 || !S_ISFIFO(st.st_mode))
-                return fail(-EBADMSG, error, error_size, "the core descriptor is not a pipe; refused");
-        r = read_context(fds.fd[1], &offer, &record, error, error_size);
+                            cut ? "more than " : "", fds.n, expected);
+        r = read_context(fds.fd[0], &offer, &record, error, error_size);
         if (r == -ENOMEM)
                 return r;
         if (r < 0) {
@@ -342,9 +354,9 @@ int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_
                 (void) snprintf(error + len, error_size - len, "; refused");
                 return r == -E2BIG ? -EMSGSIZE : r;
         }
-        if (expected == 3) {
+        if (expected == 2) {
                 pid_t pid;
-                r = collect_pidfd_get_pid(fds.fd[2], &pid);
+                r = collect_pidfd_get_pid(fds.fd[1], &pid);
                 if (r < 0)
                         return fail(-EBADMSG, error, error_size, "the pidfd is not one of a live process (%s); refused",
                                     strerror(-r));
@@ -353,8 +365,51 @@ int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_
                                     (int) pid, (int) offer.pid);
         }
 
-        IngestHandoffCrash h = { .core_fd = TAKE_FD(fds.fd[0]) };
-        ingest_handoff_crash_from_offer(&offer, TAKE_PTR(record), expected == 3 ? TAKE_FD(fds.fd[2]) : -EBADF, &h.crash);
+        IngestHandoffCrash h = { .core_fd = -EBADF };
+        ingest_handoff_crash_from_offer(&offer, TAKE_PTR(record), expected == 2 ? TAKE_FD(fds.fd[1]) : -EBADF, &h.crash);
         *ret = h;
+        return 0;
+}
+
+int ingest_handoff_receive_core(int conn, uint64_t timeout_usec, IngestHandoffCrash *h, char *error, size_t error_size) {
+        _cleanup_(received_fds_done) ReceivedFds fds = {};
+        uint64_t deadline = io_now_monotonic_usec() + timeout_usec;
+        uint8_t buf[HANDOFF_MESSAGE_SIZE_MAX];
+        struct pollfd p = { .fd = conn, .events = POLLIN };
+        bool truncated, cut;
+        HandoffMessage m;
+        struct stat st;
+        ssize_t n;
+        int r;
+
+        for (;;) {
+                uint64_t now = io_now_monotonic_usec();
+                if (now >= deadline)
+                        return fail(-ETIMEDOUT, error, error_size, "no confirmation within %" PRIu64 " ms",
+                                    timeout_usec / 1000);
+                r = poll(&p, 1, (int) ((deadline - now + 999) / 1000));
+                if (r < 0 && errno != EINTR) {
+                        r = negative_errno();
+                        return fail(r, error, error_size, "poll(): %s", strerror(-r));
+                }
+                if (r <= 0)
+                        continue;
+                n = receive_with_fds(conn, buf, &fds, &truncated, &cut);
+                if (n != -EAGAIN)
+                        break;
+        }
+        if (n == 0)
+                return fail(-EPIPE, error, error_size, "the handler hung up instead of confirming");
+        if (n < 0)
+                return fail((int) n, error, error_size, "cannot read the confirmation: %s", strerror((int) -n));
+        if (truncated || ingest_handoff_decode_message(buf, (size_t) n, &m) < 0 || m.type != HANDOFF_CONFIRM)
+                return fail(-EBADMSG, error, error_size, "expected the confirmation, got something else");
+        if (cut || fds.n != 1)
+                return fail(-EBADMSG, error, error_size, "the confirmation came with %s%zu descriptors, expected the core",
+                            cut ? "more than " : "", fds.n);
+        if (fstat(fds.fd[0], &st) < 0 || !S_ISFIFO(st.st_mode))
+                return fail(-EBADMSG, error, error_size, "the core descriptor is not a pipe");
+        h->core_fd = safe_close(h->core_fd);
+        h->core_fd = TAKE_FD(fds.fd[0]);
         return 0;
 }

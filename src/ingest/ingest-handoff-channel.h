@@ -28,10 +28,11 @@ typedef enum IngestHandoffOutcome {
         _INGEST_HANDOFF_OUTCOME_INVALID = -EINVAL,
 } IngestHandoffOutcome;
 
-/* Offers crash to the daemon at socket_path: the offer, with core_fd, the context record (in a
- * sealed memfd) and crash->pidfd as SCM_RIGHTS, then waits up to timeout_usec for the answer and
- * confirms an acceptance. core_fd and the pidfd stay the caller's to close. Returns an
- * IngestHandoffOutcome (*ret_conn set for INGEST_HANDOFF_ACCEPTED), or -ENOMEM. */
+/* Offers crash to the daemon at socket_path: the offer, with the context record (in a sealed memfd)
+ * and crash->pidfd as SCM_RIGHTS, then waits up to timeout_usec for the answer and confirms an
+ * acceptance, passing core_fd along with the confirmation. core_fd and the pidfd stay the
+ * caller's to close. Returns an IngestHandoffOutcome (*ret_conn set for INGEST_HANDOFF_ACCEPTED),
+ * or -ENOMEM. */
 int ingest_handoff_offer(const char *socket_path, const KernelCrash *crash, int core_fd, uint64_t timeout_usec,
                          int *ret_conn, char *error, size_t error_size);
 
@@ -45,7 +46,7 @@ int ingest_handoff_wait_recorded(int conn);
 /* A crash a handler handed over. */
 typedef struct IngestHandoffCrash {
         KernelCrash crash; /* owns the pidfd and the context record */
-        int core_fd;       /* owned: the kernel's pipe */
+        int core_fd;       /* owned: the kernel's pipe, once the handler confirmed; else -EBADF */
 } IngestHandoffCrash;
 
 void ingest_handoff_crash_done(IngestHandoffCrash *h);
@@ -55,11 +56,16 @@ void ingest_handoff_crash_done(IngestHandoffCrash *h);
 int ingest_handoff_check_peer(int conn, uid_t trusted_uid, struct ucred *ret, char *error, size_t error_size);
 
 /* Reads the offer waiting on conn (without blocking) with its descriptors and checks everything: the
- * message, the descriptors (a pipe, a sealed memfd of the announced size, a pidfd of the offered
- * PID), the context record. Returns 0, -EAGAIN when nothing has arrived yet, -EPIPE when the peer
- * hung up first, -EMSGSIZE, -EPROTONOSUPPORT or -EBADMSG for a bad offer, -ENOMEM; on error every
- * received descriptor is closed and error holds one line. ret is assigned only on success. */
+ * message, the descriptors (a sealed memfd of the announced size, a pidfd of the offered PID), the
+ * context record. Returns 0, -EAGAIN when nothing has arrived yet, -EPIPE when the peer hung up
+ * first, -EMSGSIZE, -EPROTONOSUPPORT or -EBADMSG for a bad offer, -ENOMEM; on error every received
+ * descriptor is closed and error holds one line. ret is assigned only on success. */
 int ingest_handoff_receive(int conn, IngestHandoffCrash *ret, char *error, size_t error_size);
+
+/* After HANDOFF_ACCEPTED: waits up to timeout_usec for the handler's confirmation and takes the core
+ * (a pipe) into h. Returns 0, -EPIPE when the handler hung up instead (it gave up and processes the
+ * crash itself), -ETIMEDOUT, -EBADMSG (error then holds one line). */
+int ingest_handoff_receive_core(int conn, uint64_t timeout_usec, IngestHandoffCrash *h, char *error, size_t error_size);
 
 /* ---- both ---- */
 

@@ -16,21 +16,21 @@
 #define HANDOFF_OFFER_SIZE 64u   /* the offer of version 1 */
 #define HANDOFF_MESSAGE_SIZE 16u /* every other message of version 1 */
 
-/* The exchange, in order: the handler offers (with the core, the context and the pidfd as
- * SCM_RIGHTS), the daemon accepts or refuses, the handler confirms (or hangs up, having given
- * up), the daemon says the record is delivered or spooled. */
+/* The exchange, in order: the handler offers (with the context and the pidfd as SCM_RIGHTS), the
+ * daemon accepts or refuses, the handler confirms with the core as SCM_RIGHTS (or hangs up, having
+ * given up: the daemon never had the core), the daemon says the record is delivered or spooled. */
 typedef enum HandoffType {
         HANDOFF_OFFER = 1,    /* handler → daemon: HandoffOffer */
         HANDOFF_ACCEPTED = 2, /* daemon → handler */
         HANDOFF_REFUSED = 3,  /* daemon → handler; status: -errno, why */
-        HANDOFF_CONFIRM = 4,  /* handler → daemon: the core is the daemon's now */
+        HANDOFF_CONFIRM = 4,  /* handler → daemon, with the core: it is the daemon's now */
         HANDOFF_RECORDED = 5, /* daemon → handler; status: an IngestDelivery (delivered, spooled) */
         _HANDOFF_TYPE_MAX,
         _HANDOFF_TYPE_INVALID = -EINVAL,
 } HandoffType;
 
 /* HandoffOffer.flags */
-#define HANDOFF_FLAG_PIDFD 1u            /* a pidfd travels as the third descriptor */
+#define HANDOFF_FLAG_PIDFD 1u            /* a pidfd travels after the context memfd */
 #define HANDOFF_FLAG_CONTEXT_VERIFIED 2u /* the /proc context was read and checked */
 #define HANDOFF_FLAG_ALLOW_USER_READ 4u  /* the crashing user may get a read ACL on the core */
 #define HANDOFF_FLAG_AT_SECURE_KNOWN 8u  /* auxv said whether AT_SECURE was set ... */

@@ -66,9 +66,11 @@ static void *daemon_run(void *userdata) {
 
         switch (d->script) {
         case SCRIPT_RECORD:
+                /* No core before the confirmation. */
+                assert_int_equal(h.core_fd, -EBADF);
                 assert_int_equal(ingest_handoff_send(conn, HANDOFF_ACCEPTED, 0), 0);
-                d->confirm_result = ingest_handoff_read(conn, HANDOFF_ANSWER_TIMEOUT_USEC, &m);
-                assert_int_equal(m.type, HANDOFF_CONFIRM);
+                d->confirm_result = ingest_handoff_receive_core(conn, HANDOFF_ANSWER_TIMEOUT_USEC, &h, d->error, sizeof(d->error));
+                assert_int_equal(d->confirm_result, 0);
                 assert_true(read(h.core_fd, d->core, sizeof(d->core) - 1) > 0);
                 assert_int_equal(ingest_handoff_send(conn, HANDOFF_RECORDED, INGEST_SPOOLED), 0);
                 break;
@@ -79,10 +81,12 @@ static void *daemon_run(void *userdata) {
                 /* The handler gives up and hangs up: a late acceptance finds nobody to confirm it. */
                 d->confirm_result = ingest_handoff_read(conn, 5 * HANDOFF_ANSWER_TIMEOUT_USEC, &m);
                 (void) ingest_handoff_send(conn, HANDOFF_ACCEPTED, 0);
+                assert_int_equal(ingest_handoff_receive_core(conn, HANDOFF_ANSWER_TIMEOUT_USEC, &h, d->error, sizeof(d->error)), -EPIPE);
+                assert_int_equal(h.core_fd, -EBADF);
                 break;
         case SCRIPT_ACCEPT_AND_DIE:
                 assert_int_equal(ingest_handoff_send(conn, HANDOFF_ACCEPTED, 0), 0);
-                d->confirm_result = ingest_handoff_read(conn, HANDOFF_ANSWER_TIMEOUT_USEC, &m);
+                d->confirm_result = ingest_handoff_receive_core(conn, HANDOFF_ANSWER_TIMEOUT_USEC, &h, d->error, sizeof(d->error));
                 break;
         }
         return NULL;
@@ -270,10 +274,10 @@ static void test_receive_refusals(void **state) {
         assert_int_equal(pipe2(core, O_CLOEXEC), 0);
         int memfd = sealed_memfd(context, context_size, true);
         int unsealed = sealed_memfd(context, context_size, false);
-        int fds[3] = { core[0], memfd, crash.pidfd };
+        int fds[2] = { memfd, crash.pidfd };
 
         /* The real thing passes. */
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 3, error, sizeof(error)), 0);
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 2, error, sizeof(error)), 0);
 
         /* Nothing yet; a hang-up. */
         assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
@@ -291,41 +295,41 @@ static void test_receive_refusals(void **state) {
         uint8_t v2[HANDOFF_OFFER_SIZE];
         memcpy(v2, offer_buf, sizeof(v2));
         v2[4] = 2;
-        assert_int_equal(receive_raw(v2, sizeof(v2), fds, 3, error, sizeof(error)), -EPROTONOSUPPORT);
+        assert_int_equal(receive_raw(v2, sizeof(v2), fds, 2, error, sizeof(error)), -EPROTONOSUPPORT);
         assert_non_null(strstr(error, "version 2, this daemon speaks 1"));
         uint8_t msg[HANDOFF_MESSAGE_SIZE];
         assert_int_equal(ingest_handoff_encode_message(HANDOFF_CONFIRM, 0, msg), HANDOFF_MESSAGE_SIZE);
         assert_int_equal(receive_raw(msg, sizeof(msg), NULL, 0, error, sizeof(error)), -EBADMSG);
 
         /* Wrong descriptors: missing, too many, the wrong kinds. */
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 2, error, sizeof(error)), -EBADMSG);
-        assert_non_null(strstr(error, "came with 2 descriptors, expected 3"));
-        int many[5] = { core[0], memfd, crash.pidfd, core[1], memfd };
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 1, error, sizeof(error)), -EBADMSG);
+        assert_non_null(strstr(error, "came with 1 descriptors, expected 2"));
+        int many[5] = { memfd, crash.pidfd, core[0], core[1], memfd };
         assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), many, 5, error, sizeof(error)), -EBADMSG);
         assert_non_null(strstr(error, "more than"));
-        int not_pipe[3] = { memfd, memfd, crash.pidfd };
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), not_pipe, 3, error, sizeof(error)), -EBADMSG);
-        assert_non_null(strstr(error, "not a pipe"));
-        int loose[3] = { core[0], unsealed, crash.pidfd };
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), loose, 3, error, sizeof(error)), -EBADMSG);
+        int not_memfd[2] = { core[0], crash.pidfd };
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), not_memfd, 2, error, sizeof(error)), -EBADMSG);
+        assert_non_null(strstr(error, "not a regular file"));
+        int loose[2] = { unsealed, crash.pidfd };
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), loose, 2, error, sizeof(error)), -EBADMSG);
         assert_non_null(strstr(error, "not sealed"));
         int other_pidfd = collect_pidfd_open(1);
         assert_true(other_pidfd >= 0);
-        int wrong_pid[3] = { core[0], memfd, other_pidfd };
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), wrong_pid, 3, error, sizeof(error)), -EBADMSG);
+        int wrong_pid[2] = { memfd, other_pidfd };
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), wrong_pid, 2, error, sizeof(error)), -EBADMSG);
         assert_non_null(strstr(error, "the pidfd names PID 1"));
 
         /* The context: another size than announced, another process's record. */
         HandoffOffer o = offer;
         o.context_size = context_size + 1;
         assert_int_equal(ingest_handoff_encode_offer(&o, offer_buf), HANDOFF_OFFER_SIZE);
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 3, error, sizeof(error)), -EBADMSG);
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 2, error, sizeof(error)), -EBADMSG);
         assert_non_null(strstr(error, "the offer said"));
         o = offer;
         o.pid = 1;
         o.flags &= ~HANDOFF_FLAG_PIDFD;
         assert_int_equal(ingest_handoff_encode_offer(&o, offer_buf), HANDOFF_OFFER_SIZE);
-        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 2, error, sizeof(error)), -EBADMSG);
+        assert_int_equal(receive_raw(offer_buf, sizeof(offer_buf), fds, 1, error, sizeof(error)), -EBADMSG);
         assert_non_null(strstr(error, "another process"));
 
         /* Only the trusted UID may hand over. */
@@ -339,6 +343,69 @@ static void test_receive_refusals(void **state) {
         (void) close(other_pidfd);
         (void) close(memfd);
         (void) close(unsealed);
+        (void) close(core[0]);
+        (void) close(core[1]);
+}
+
+/* Sends a message with descriptors and lets the daemon take the core from it. */
+static int confirm_raw(HandoffType type, const int *fds, size_t n_fds, bool hang_up, char *error, size_t error_size) {
+        _cleanup_(ingest_handoff_crash_done) IngestHandoffCrash h = { .crash.pidfd = -EBADF, .core_fd = -EBADF };
+        uint8_t buf[HANDOFF_MESSAGE_SIZE];
+        union {
+                struct cmsghdr header;
+                char buf[CMSG_SPACE(sizeof(int) * 4)];
+        } control = {};
+        struct iovec iov = { .iov_base = buf, .iov_len = sizeof(buf) };
+        struct msghdr mh = { .msg_iov = &iov, .msg_iovlen = 1 };
+        int sp[2], r;
+
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+        assert_int_equal(ingest_handoff_encode_message(type, 0, buf), HANDOFF_MESSAGE_SIZE);
+        if (n_fds > 0) {
+                mh.msg_control = &control;
+                mh.msg_controllen = CMSG_SPACE(sizeof(int) * n_fds);
+                struct cmsghdr *c = CMSG_FIRSTHDR(&mh);
+                c->cmsg_level = SOL_SOCKET;
+                c->cmsg_type = SCM_RIGHTS;
+                c->cmsg_len = CMSG_LEN(sizeof(int) * n_fds);
+                memcpy(CMSG_DATA(c), fds, sizeof(int) * n_fds);
+        }
+        if (hang_up)
+                (void) close(sp[0]);
+        else
+                assert_int_equal(sendmsg(sp[0], &mh, 0), (ssize_t) sizeof(buf));
+        r = ingest_handoff_receive_core(sp[1], 200 * 1000, &h, error, error_size);
+        assert_true(r < 0 || h.core_fd >= 0);
+        if (!hang_up)
+                (void) close(sp[0]);
+        (void) close(sp[1]);
+        return r;
+}
+
+static void test_confirm_refusals(void **state) {
+        char error[256];
+        int core[2];
+
+        assert_int_equal(pipe2(core, O_CLOEXEC), 0);
+        assert_int_equal(confirm_raw(HANDOFF_CONFIRM, core, 1, false, error, sizeof(error)), 0);
+        assert_int_equal(confirm_raw(HANDOFF_CONFIRM, NULL, 0, true, error, sizeof(error)), -EPIPE);
+        assert_int_equal(confirm_raw(HANDOFF_CONFIRM, NULL, 0, false, error, sizeof(error)), -EBADMSG);
+        assert_non_null(strstr(error, "came with 0 descriptors"));
+        assert_int_equal(confirm_raw(HANDOFF_CONFIRM, core, 2, false, error, sizeof(error)), -EBADMSG);
+        int not_pipe = memfd_create("x", MFD_CLOEXEC);
+        assert_int_equal(confirm_raw(HANDOFF_CONFIRM, &not_pipe, 1, false, error, sizeof(error)), -EBADMSG);
+        assert_non_null(strstr(error, "not a pipe"));
+        assert_int_equal(confirm_raw(HANDOFF_RECORDED, core, 1, false, error, sizeof(error)), -EBADMSG);
+        assert_non_null(strstr(error, "expected the confirmation"));
+
+        /* Silence: the daemon stops waiting. */
+        int sp[2];
+        IngestHandoffCrash h = { .crash.pidfd = -EBADF, .core_fd = -EBADF };
+        assert_int_equal(socketpair(AF_UNIX, SOCK_SEQPACKET | SOCK_CLOEXEC, 0, sp), 0);
+        assert_int_equal(ingest_handoff_receive_core(sp[1], 100 * 1000, &h, error, sizeof(error)), -ETIMEDOUT);
+        (void) close(sp[0]);
+        (void) close(sp[1]);
+        (void) close(not_pipe);
         (void) close(core[0]);
         (void) close(core[1]);
 }
@@ -361,6 +428,7 @@ int main(void) {
                 cmocka_unit_test(test_exchange_lost),
                 cmocka_unit_test(test_fallbacks),
                 cmocka_unit_test(test_receive_refusals),
+                cmocka_unit_test(test_confirm_refusals),
         };
         return cmocka_run_group_tests(tests, setup, teardown);
 }
