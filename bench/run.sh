@@ -137,7 +137,7 @@ s.sendall(b"cjbench\n\n6\n0\n0\n0\n0\n")
 time.sleep(86400)' /run/systemd/journal.$NS/stdout &
 keep_pid=$!
 on_exit "kill $keep_pid; wait $keep_pid"
-printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\n' "$NS" "$T" > "$T/c"
+printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nHandoff=no\n' "$NS" "$T" > "$T/c"
 
 # ---- systemd-coredump: socket activation and the default journald --------------------------------
 socket_alive() { # PATH TYPE(dgram|seqpacket)

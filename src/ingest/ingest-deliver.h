@@ -32,5 +32,9 @@ typedef struct IngestDeliveryReport {
  * sink_error says why the sink did not). */
 int ingest_deliver(const IngestSink *sink, const ExportRecord *record, IngestDeliveryReport *ret);
 
+/* Whether the journal behind sink already holds a record with record's COREJOURNAL_RECORD_ID; false
+ * for an export file, a record without the field, or a journal that cannot be read. */
+bool ingest_deliver_has_record(const IngestSink *sink, const ExportRecord *record);
+
 /* Replays the spool to the journal without a new record (corejournal-handler --replay). */
 int ingest_deliver_replay(const IngestSink *sink, IngestDeliveryReport *ret);
