@@ -140,7 +140,7 @@ on_exit "kill $keep_pid; wait $keep_pid"
 # As installed: a debug file cache directory (tmpfiles.d makes it); the first crash through libc
 # fills it, the interleaved runs after that read the uncompressed copy.
 mkdir -m 755 "$T/dcache"
-printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nDebugInfoCacheDirectory=%s/dcache\n' "$NS" "$T" "$T" > "$T/c"
+printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nDebugInfoCacheDirectory=%s/dcache\nHandoff=no\n' "$NS" "$T" "$T" > "$T/c"
 
 # ---- systemd-coredump: socket activation and the default journald --------------------------------
 socket_alive() { # PATH TYPE(dgram|seqpacket)

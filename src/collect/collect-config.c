@@ -488,6 +488,7 @@ typedef enum KeyType {
         KEY_PATH,
         KEY_URL,     /* http:// or https://, checked in full where it is used */
         KEY_FORWARD,
+        KEY_AUTO_OR_NO, /* a bool: "auto" is true, a false boolean false */
 } KeyType;
 
 enum {
@@ -548,6 +549,8 @@ static const KeyDef keys[] = {
         { "StateDirectory", KEY_PATH, 0, FIELD(state_dir), 0, STATE_DIR, 0 },
         { "DebugInfoCacheDirectory", KEY_PATH, 0, FIELD(debuginfo_cache_dir), 0, DEBUGINFO_CACHE_DIR, 0 },
         { "DebugInfoCacheMax", KEY_SIZE, 0, FIELD(debuginfo_cache_max), COREDUMP_DEBUGINFO_CACHE_MAX_DEFAULT, NULL, 0 },
+        { "Handoff", KEY_AUTO_OR_NO, 0, FIELD(handoff), true, NULL, 0 },
+        { "HandoffSocket", KEY_PATH, KEY_FILE | KEY_SOCKET, FIELD(handoff_socket), 0, COREDUMP_HANDOFF_SOCKET_DEFAULT, 0 },
 };
 
 static void *field_of(CollectConfig *c, const KeyDef *k) {
@@ -563,6 +566,7 @@ static int key_reset(CollectConfig *c, const KeyDef *k) {
                 *(CoredumpStorage *) f = (CoredumpStorage) k->default_number;
                 return 0;
         case KEY_BOOLEAN:
+        case KEY_AUTO_OR_NO:
                 *(bool *) f = k->default_number != 0;
                 return 0;
         case KEY_SIZE:
@@ -696,6 +700,13 @@ static int key_assign(Parser *p, CollectConfig *c, const KeyDef *k, unsigned lin
                 if (v < 0)
                         return report_bad_value(p, line, k->name, value, "local, embed or first");
                 *(CoredumpForward *) f = v;
+                return 0;
+        }
+        case KEY_AUTO_OR_NO: {
+                bool b = true;
+                if (strcmp(value, "auto") != 0 && (collect_config_parse_boolean(value, &b) < 0 || b))
+                        return report_bad_value(p, line, k->name, value, "auto or no");
+                *(bool *) f = b;
                 return 0;
         }
         }

@@ -48,6 +48,7 @@ typedef enum CoredumpForward {
 #define COREDUMP_FORWARD_CORE_SIZE_MAX_DEFAULT (64 * MIB)
 #define COREDUMP_FORWARD_CORE_FIRST_DEFAULT 3U
 #define COREDUMP_DEBUGINFO_CACHE_MAX_DEFAULT (1 * GIB)
+#define COREDUMP_HANDOFF_SOCKET_DEFAULT "/run/corejournal/handoff"
 
 /* Value of max_use and keep_free meaning "not configured": size them from the file system the
  * way systemd does (10% and 15% of it, capped at 4G). Also external_size_max's "infinity". */
@@ -87,6 +88,8 @@ typedef struct CollectConfig {
         char *state_dir;                  /* StateDirectory=, never NULL: per-signature forwarding counts */
         char *debuginfo_cache_dir;        /* DebugInfoCacheDirectory=, never NULL */
         uint64_t debuginfo_cache_max;     /* DebugInfoCacheMax=, 0: no cache */
+        bool handoff;                     /* Handoff=auto (true) or no: pipe mode hands crashes to corejournald */
+        char *handoff_socket;             /* HandoffSocket=, never NULL */
 } CollectConfig;
 
 /* Problems found while reading configuration, for the caller to log: each message reads

@@ -20,6 +20,7 @@
 #include "export-sink-journal.h"
 #include "ingest-backtrace.h"
 #include "ingest-deliver.h"
+#include "ingest-handoff-channel.h"
 #include "ingest-install.h"
 #include "ingest-kernel.h"
 #include "ingest-store.h"
@@ -44,6 +45,7 @@ static bool arg_replay = false;
 static enum { INSTALL_NONE, INSTALL_DO, INSTALL_UNDO } arg_install = INSTALL_NONE;
 static const char *arg_state_dir = STATE_DIR;
 static int kmsg_fd = -EBADF; /* kernel mode: stderr is /dev/null, so errors go to the kernel log */
+static bool sink_on_command_line = false; /* --output, --journal-socket or --namespace given */
 
 _printf_(1, 2) static void log_error(const char *format, ...) {
         char line[1024];
@@ -173,8 +175,9 @@ static int load_config(void) {
                 return r;
         }
         /* The command line wins over the configuration: --output, --journal-socket and
-         * --namespace also win over UploadURL=. */
+         * --namespace also win over UploadURL=, and keep the crash from the daemon. */
         arg_upload = !arg_output && !arg_journal_socket && config.upload_url;
+        sink_on_command_line = arg_output || arg_journal_socket;
         if (!arg_output)
                 arg_output = config.export_file;
         if (!arg_journal_socket)
@@ -347,6 +350,68 @@ static void ensure_std_fds(void) {
                         (void) open("/dev/null", fd == 0 ? O_RDONLY : O_WRONLY);
 }
 
+/* The daemon took the crash and went away before recording it: the core is gone with it, the record
+ * is written here from what was gathered while the crasher was parked. It carries the daemon's
+ * COREJOURNAL_RECORD_ID, so it is skipped when the daemon's own record did reach the journal. */
+static int record_lost_handoff(KernelCrash *crash) {
+        IngestSink s = sink();
+        int r;
+
+        r = export_record_append_string(crash->record, "COREJOURNAL_HANDOFF", "lost");
+        if (r >= 0)
+                r = ingest_store_discard(crash, -EBADF, "handoff-lost",
+                                         "corejournald took the crash and stopped before recording it; the core is lost");
+        if (r < 0) {
+                log_error("process %d: cannot build the record: %s", (int) crash->args.pid, strerror(-r));
+                return EXIT_FAILURE;
+        }
+        if (ingest_deliver_has_record(&s, crash->record))
+                return EXIT_SUCCESS;
+        ExportSinkCredentials as_user;
+        bool to_user = ingest_kernel_sender(crash, config.deliver_as_user, &as_user);
+        return deliver(crash->record, to_user ? &as_user : NULL) < 0 ? EXIT_DELIVERY : EXIT_SUCCESS;
+}
+
+/* Handoff=auto: offers the crash to corejournald. Returns 1 when it is taken care of (*ret_exit
+ * then holds the exit code), 0 when this handler processes the crash itself — with the reason in
+ * COREJOURNAL_HANDOFF_ERROR when a handoff was tried and failed — or -ENOMEM. */
+static int hand_off(KernelCrash *crash, int *ret_exit) {
+        _cleanup_(closep) int conn = -EBADF;
+        char error[256] = "";
+        int r;
+
+        r = ingest_handoff_offer(config.handoff_socket, crash, STDIN_FILENO, HANDOFF_ANSWER_TIMEOUT_USEC, &conn,
+                                 error, sizeof(error));
+        if (r < 0)
+                return r;
+        if (r == INGEST_HANDOFF_UNAVAILABLE)
+                return 0;
+        if (r == INGEST_HANDOFF_DECLINED) {
+                log_error("warning: process %d: %s; processing the crash here", (int) crash->args.pid, error);
+                r = export_record_append_string(crash->record, "COREJOURNAL_HANDOFF", "fallback");
+                if (r >= 0)
+                        r = export_record_append_string(crash->record, "COREJOURNAL_HANDOFF_ERROR", error);
+                return r < 0 ? r : 0;
+        }
+
+        /* The daemon holds the core now. Our copy of the pipe would keep the crasher waiting for us
+         * (the kernel waits for every reader), so it goes; /dev/null takes its place. */
+        _cleanup_(closep) int null_fd = open("/dev/null", O_RDONLY | O_CLOEXEC);
+        if (null_fd < 0 || dup2(null_fd, STDIN_FILENO) < 0)
+                (void) close(STDIN_FILENO);
+        crash->pidfd = safe_close(crash->pidfd);
+
+        r = ingest_handoff_wait_recorded(conn);
+        if (r >= 0) {
+                *ret_exit = EXIT_SUCCESS;
+                return 1;
+        }
+        log_error("process %d: corejournald took the crash but stopped before recording it (%s); writing the record here",
+                  (int) crash->args.pid, r == -EPIPE ? "connection closed" : strerror(-r));
+        *ret_exit = record_lost_handoff(crash);
+        return 1;
+}
+
 static int run_kernel(int argc, char *const *argv) {
         _cleanup_(ingest_kernel_crash_done) KernelCrash crash = { .pidfd = -EBADF };
         _cleanup_(closep) int proc_fd = -EBADF;
@@ -377,6 +442,18 @@ static int run_kernel(int argc, char *const *argv) {
         }
         if (crash.context_skipped)
                 log_error("warning: process %d: no /proc context: %s", (int) args.pid, crash.context_skipped);
+
+        /* The daemon delivers where its own configuration says: a handler told otherwise on its
+         * command line keeps its crashes. */
+        if (config.handoff && !sink_on_command_line) {
+                int exit_code;
+                r = hand_off(&crash, &exit_code);
+                if (r > 0)
+                        return exit_code;
+                if (r < 0)
+                        log_error("warning: process %d: cannot offer the crash to corejournald: %s; processing it here",
+                                  (int) args.pid, strerror(-r));
+        }
 
         /* Consumes the core from stdin and closes it at EOF, which releases the crasher. */
         r = ingest_store_core(&crash, &config, STDIN_FILENO, &report);

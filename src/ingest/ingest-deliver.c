@@ -61,7 +61,7 @@ static const char *socket_namespace(const char *socket_path, char *buf, size_t s
 
 /* Whether the journal behind the sink already holds a record with this COREJOURNAL_RECORD_ID:
  * a replay interrupted between sending and removing the file must not send it twice. */
-static bool journal_has_record(const IngestSink *sink, const ExportRecord *record) {
+bool ingest_deliver_has_record(const IngestSink *sink, const ExportRecord *record) {
         const char *id = export_record_get_string(record, "COREJOURNAL_RECORD_ID");
         char ns_buf[128], match[128];
         sd_journal *j = NULL;
@@ -83,7 +83,7 @@ static bool journal_has_record(const IngestSink *sink, const ExportRecord *recor
 static int replay_one(const ExportRecord *record, void *userdata) {
         const IngestSink *sink = userdata;
         char message[256];
-        if (journal_has_record(sink, record))
+        if (ingest_deliver_has_record(sink, record))
                 return 0;
         return send_record(sink, record, message, sizeof(message));
 }

@@ -49,6 +49,10 @@ bool ingest_deliver_upload_target(const CollectConfig *config, ExportHttpTarget 
 int ingest_deliver(const IngestSink *sink, const ExportRecord *record, const ExportSinkCredentials *as_user,
                    IngestDeliveryReport *ret);
 
+/* Whether the journal behind sink already holds a record with record's COREJOURNAL_RECORD_ID; false
+ * for an export file, a record without the field, or a journal that cannot be read. */
+bool ingest_deliver_has_record(const IngestSink *sink, const ExportRecord *record);
+
 /* Replays the spool to the journal without a new record (corejournal-handler --replay). A record
  * the upload target refuses for good (HTTP 4xx) is set aside as NAME.rejected and counted in
  * ret's rejected, so it cannot hold back the rest. */

@@ -23,6 +23,7 @@
 #include "collect-storage.h"
 #include "collect-vacuum.h"
 #include "ingest-store.h"
+#include "input-limits.h"
 #include "io.h"
 #include "signal-names.h"
 
@@ -546,6 +547,45 @@ int ingest_store_admit(const KernelCrash *crash, const CollectConfig *config, ui
         *ret_token = NULL;
         *ret_message = NULL;
         return 0;
+}
+
+int ingest_store_discard(KernelCrash *crash, int core_fd, const char *token, const char *why) {
+        _cleanup_(closep) int input = core_fd;
+        _cleanup_(freep) char *message = NULL;
+        ExportRecord *record = crash->record;
+        char pid[16], uid[16];
+        int r;
+
+        if (input >= 0) {
+                /* Read at pipe speed, so the crasher goes as soon as the kernel has written it all. */
+                _cleanup_(freep) uint8_t *buf = malloc(256 * KIB);
+                uint64_t total = 0;
+                if (!buf)
+                        return -ENOMEM;
+                for (;;) {
+                        ssize_t n = read(input, buf, 256 * KIB);
+                        if (n < 0 && errno == EINTR)
+                                continue;
+                        if (n <= 0)
+                                break;
+                        total += (uint64_t) n;
+                }
+                input = safe_close(input);
+                r = export_record_appendf(record, "COREJOURNAL_CORE_SIZE", "%" PRIu64, total);
+                if (r < 0)
+                        return r;
+        }
+        r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED", token);
+        if (r >= 0 && why)
+                r = export_record_append_string(record, "COREJOURNAL_CORE_NOT_STORED_MESSAGE", why);
+        if (r < 0)
+                return r;
+        (void) snprintf(pid, sizeof(pid), "%d", (int) crash->args.pid);
+        (void) snprintf(uid, sizeof(uid), "%u", (unsigned) crash->args.uid);
+        r = backtrace_message_dumped_core(pid, export_record_get_string(record, "COREDUMP_COMM"), uid, NULL, &message);
+        if (r < 0)
+                return r;
+        return export_record_append_string(record, "MESSAGE", message);
 }
 
 int ingest_store_refused(KernelCrash *crash, const char *token, const char *why) {

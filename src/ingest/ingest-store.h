@@ -42,6 +42,13 @@ int ingest_store_set_signal(KernelCrash *crash, int signo);
 int ingest_store_admit(const KernelCrash *crash, const CollectConfig *config, uint64_t resident,
                        const char **ret_token, char **ret_message);
 
+/* The record of a crash whose core the kernel made but that is not kept: read from core_fd (taken
+ * over) to its end and thrown away, as past a rate limit in pipe mode, or already lost (core_fd
+ * -EBADF). Adds COREJOURNAL_CORE_SIZE (bytes read, when read), COREJOURNAL_CORE_NOT_STORED=token,
+ * the sentence why, and systemd's MESSAGE for a core without a stack trace. Returns 0 — a read
+ * error only cuts the count short — or -ENOMEM. */
+int ingest_store_discard(KernelCrash *crash, int core_fd, const char *token, const char *why);
+
 /* The record of a crash whose core was never produced (REJECT): COREJOURNAL_CORE_NOT_STORED=token,
  * the sentence why, and systemd's MESSAGE for a crash without a core. -ENOMEM. */
 int ingest_store_refused(KernelCrash *crash, const char *token, const char *why);

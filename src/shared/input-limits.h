@@ -94,5 +94,26 @@
 /* corejournald: worker threads, and connections accepted but not yet taken by a worker. */
 #define DAEMON_WORKERS_MAX 64
 #define DAEMON_QUEUE_MAX 4096
-/* corejournald: executables the rate limiter remembers; the stalest entry makes room for a new one. */
-#define RATELIMIT_EXECUTABLES_MAX 1024
+/* corejournald: executables and units the rate limiter remembers together; the stalest entry
+ * makes room for a new one. */
+#define RATELIMIT_KEYS_MAX 1024
+/* Pipe-mode handoff to corejournald: the largest message read from the handoff socket (a larger one
+ * is refused as oversized), the context record that travels beside it (a sealed memfd), one field of
+ * that record and its number of fields. */
+#define HANDOFF_MESSAGE_SIZE_MAX 4096
+#define HANDOFF_CONTEXT_SIZE_MAX (64 * MIB)
+#define HANDOFF_CONTEXT_FIELD_SIZE_MAX (16 * MIB)
+#define HANDOFF_CONTEXT_FIELDS_MAX 256
+/* How long the handler waits for corejournald to accept or refuse a crash before processing it
+ * itself, and how long the daemon waits for the handler's confirmation afterwards. */
+#define HANDOFF_ANSWER_TIMEOUT_USEC ((uint64_t) 1000 * 1000)
+/* corejournald: how long a handoff connection may stay silent before it is dropped, how many may
+ * wait for their offer at once, and the bytes of context records queued for the workers (past it
+ * new offers are refused and handlers process their crashes themselves). */
+#define HANDOFF_RECEIVE_TIMEOUT_USEC ((uint64_t) 2 * 1000 * 1000)
+#define HANDOFF_INTAKE_MAX 1024
+#define HANDOFF_QUEUED_CONTEXT_MAX (256 * MIB)
+/* corejournald: retrying the spool after the journal refused a record, from the first interval,
+ * doubling, to the last. */
+#define SPOOL_RETRY_INTERVAL_MIN_USEC ((uint64_t) 1000 * 1000)
+#define SPOOL_RETRY_INTERVAL_MAX_USEC ((uint64_t) 60 * 1000 * 1000)

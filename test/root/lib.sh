@@ -46,8 +46,9 @@ cj_tmpdir() {
         cj_on_exit "rm -rf '$CJ_TMP'"
 }
 
-# Starts a private journald namespace; sets CJ_NS and CJ_NS_SOCKET. Stopped by PID at exit and
-# its journal files removed.
+# Starts a private journald namespace; sets CJ_NS, CJ_NS_SOCKET and CJ_JOURNALD_PID. Stopped by PID
+# at exit and its journal files removed. Called again with the same name, it starts the namespace
+# anew on the same files (after a test stopped it with kill "$CJ_JOURNALD_PID").
 cj_journald_start() {
         CJ_NS=${1:-cjtest$$x$RANDOM}
         local machine_id
@@ -55,6 +56,7 @@ cj_journald_start() {
         # Daemons never inherit the test lock (fd 9): one that outlived the test would hold it.
         /lib/systemd/systemd-journald "$CJ_NS" >/dev/null 2>&1 9>&- &
         local pid=$!
+        CJ_JOURNALD_PID=$pid
         cj_on_exit "cj_journald_stop $pid '$CJ_NS' '$machine_id'"
         CJ_NS_SOCKET=/run/systemd/journal.$CJ_NS/socket
         local i

@@ -28,7 +28,7 @@ CTL=("$CJ_CTL" --no-pager --namespace="$CJ_NS")
 COREDUMPCTL=(coredumpctl --no-pager --directory="$NSDIR")
 
 configure() {
-        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\n' "$CJ_NS_SOCKET" "$STORE"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
+        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nHandoff=no\n' "$CJ_NS_SOCKET" "$STORE"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
 }
 configure
 cj_use_handler "$CJ_TMP/c.conf"

@@ -27,7 +27,7 @@ ulimit -c unlimited
 echo 0 > /proc/sys/fs/suid_dumpable
 
 configure() {
-        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP"
+        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\nHandoffSocket=%s/handoff\n' "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP" "$CJ_TMP"
           printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
 }
 

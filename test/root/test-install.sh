@@ -10,7 +10,7 @@ chmod 755 "$CJ_TMP"
 cj_journald_start
 cp "$CJ_HANDLER" "$CJ_TMP/h"
 cp "${CJ_CRASHER:-$CJ_BUILD_DIR/test/fixtures/crasher}" "$CJ_TMP/crasher"
-printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s/store\n' "$CJ_NS_SOCKET" "$CJ_TMP" > "$CJ_TMP/c.conf"
+printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s/store\nHandoff=no\n' "$CJ_NS_SOCKET" "$CJ_TMP" > "$CJ_TMP/c.conf"
 state=$CJ_TMP/state
 
 echo "|/bin/false before-install" > /proc/sys/kernel/core_pattern

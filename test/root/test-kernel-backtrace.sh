@@ -13,7 +13,7 @@ cj_tmpdir
 chmod 755 "$CJ_TMP"
 cj_journald_start
 FIELD="$CJ_SOURCE_DIR/test/root/export-field.py"
-printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s/store\nSpoolDirectory=%s/spool\n' "$CJ_NS_SOCKET" "$CJ_TMP" "$CJ_TMP" > "$CJ_TMP/c.conf"
+printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s/store\nSpoolDirectory=%s/spool\nHandoff=no\n' "$CJ_NS_SOCKET" "$CJ_TMP" "$CJ_TMP" > "$CJ_TMP/c.conf"
 cj_use_handler "$CJ_TMP/c.conf"
 echo 16 > /proc/sys/kernel/core_pipe_limit
 ulimit -c unlimited

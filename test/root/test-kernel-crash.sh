@@ -23,7 +23,7 @@ ulimit -c unlimited
 
 # Writes the configuration the handler reads (its path is in core_pattern).
 configure() {
-        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
+        { printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\nHandoff=no\n' "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP"; printf '%s\n' "$@"; } > "$CJ_TMP/c.conf"
 }
 configure
 cj_use_handler "$CJ_TMP/c.conf"
@@ -220,7 +220,7 @@ cj_pass "a core cut short by SIGKILL is marked COREDUMP_TRUNCATED=1"
 #     /dev/null) and spools the record; a replay delivers it.
 # Userspace lines in the kernel log are rate-limited; earlier crashes may have used the burst.
 echo on > /proc/sys/kernel/printk_devkmsg
-printf '[Coredump]\nJournalSocket=/run/cj-no-journald-%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\n' $$ "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
+printf '[Coredump]\nJournalSocket=/run/cj-no-journald-%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\nHandoff=no\n' $$ "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
 pid=$(cj_crash "$CRASHER" abort)
 # (dmesg goes to a file first: with pipefail, grep -q closing the pipe early would fail dmesg.)
 for _ in $(seq 100); do

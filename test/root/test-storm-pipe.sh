@@ -10,7 +10,7 @@ cj_tmpdir
 chmod 755 "$CJ_TMP"
 cj_journald_start
 STORE=$CJ_TMP/store
-printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\nMaxUse=0\nKeepFree=0\n' \
+printf '[Coredump]\nJournalSocket=%s\nStorageDirectory=%s\nSpoolDirectory=%s/spool\nMaxUse=0\nKeepFree=0\nHandoff=no\n' \
         "$CJ_NS_SOCKET" "$STORE" "$CJ_TMP" > "$CJ_TMP/c.conf"
 cj_use_handler "$CJ_TMP/c.conf"
 echo 256 > /proc/sys/kernel/core_pipe_limit

@@ -378,6 +378,49 @@ static void test_bad_values_keep_defaults(void **state) {
         assert_true(has_diag(&diag, "test.conf:15: ", "KeepFree="));
 }
 
+static void test_handoff_keys(void **state) {
+        _cleanup_(collect_config_done) CollectConfig c = {};
+        _cleanup_(collect_config_diagnostics_done) CollectConfigDiagnostics diag = {};
+
+        assert_int_equal(collect_config_init(&c), 0);
+        assert_true(c.handoff);
+        assert_string_equal(c.handoff_socket, "/run/corejournal/handoff");
+        collect_config_done(&c);
+
+        assert_int_equal(parse(&c, &diag, "[Coredump]\nHandoff=no\nHandoffSocket=/run/cj//handoff/\n"), 0);
+        assert_false(c.handoff);
+        assert_string_equal(c.handoff_socket, "/run/cj/handoff");
+        collect_config_done(&c);
+
+        assert_int_equal(parse(&c, &diag, "[Coredump]\nHandoff=no\nHandoff=auto\n"), 0);
+        assert_true(c.handoff);
+        collect_config_done(&c);
+        assert_int_equal(parse(&c, &diag, "[Coredump]\nHandoff=off\n"), 0);
+        assert_false(c.handoff);
+        collect_config_done(&c);
+        /* An empty value restores the default. */
+        assert_int_equal(parse(&c, &diag, "[Coredump]\nHandoff=no\nHandoff=\n"), 0);
+        assert_true(c.handoff);
+        collect_config_done(&c);
+
+        /* "yes" would promise what the handler cannot keep (it always falls back): refused. */
+        int r = parse(&c, &diag,
+                      "[Coredump]\n"
+                      "Handoff=no\n"           /* 2: good */
+                      "Handoff=yes\n"          /* 3 */
+                      "Handoff=Auto\n"         /* 4 */
+                      "HandoffSocket=relative\n" /* 5 */
+                      "HandoffSocket=/run/a-socket-path-that-is-far-too-long-for-sockaddr-un-because-it-goes-on-and-on-and-on-and-on-and-on-and-on\n"); /* 6 */
+        print_diags(&diag);
+        assert_int_equal(r, 4);
+        assert_false(c.handoff);
+        assert_string_equal(c.handoff_socket, "/run/corejournal/handoff");
+        assert_true(has_diag(&diag, "test.conf:3: ", "Handoff= value 'yes' (expected auto or no)"));
+        assert_true(has_diag(&diag, "test.conf:4: ", "Handoff="));
+        assert_true(has_diag(&diag, "test.conf:5: ", "HandoffSocket="));
+        assert_true(has_diag(&diag, "test.conf:6: ", "shorter than 108 bytes"));
+}
+
 static void test_unknown_keys_and_sections(void **state) {
         _cleanup_(collect_config_done) CollectConfig c = {};
         _cleanup_(collect_config_diagnostics_done) CollectConfigDiagnostics diag = {};
@@ -812,6 +855,7 @@ int main(void) {
                 cmocka_unit_test(test_booleans),
                 cmocka_unit_test(test_timespans),
                 cmocka_unit_test(test_bad_values_keep_defaults),
+                cmocka_unit_test(test_handoff_keys),
                 cmocka_unit_test(test_unknown_keys_and_sections),
                 cmocka_unit_test(test_comments_and_whitespace),
                 cmocka_unit_test(test_continuation_lines),

@@ -132,35 +132,89 @@ static void test_ratelimit(void **state) {
 
         assert_int_equal(ingest_ratelimit_new(&rl), 0);
         for (int i = 0; i < 5; i++) {
-                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 1000 + i, minute, 5, &v), 0);
+                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 1000 + i, minute, 5, &v), 0);
                 assert_true(v.allowed);
         }
         for (int i = 1; i <= 3; i++) {
-                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 2000, minute, 5, &v), 0);
+                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 2000, minute, 5, &v), 0);
                 assert_false(v.allowed);
                 assert_int_equal(v.refused, i);
         }
         /* Another executable has its own budget. */
-        assert_int_equal(ingest_ratelimit_check(rl, "/bin/b", 2000, minute, 5, &v), 0);
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/b", NULL, 2000, minute, 5, &v), 0);
         assert_true(v.allowed);
         /* A new interval: allowed again, and told how many the last one refused. */
-        assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 1000 + minute, minute, 5, &v), 0);
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 1000 + minute, minute, 5, &v), 0);
         assert_true(v.allowed);
         assert_int_equal(v.refused_before, 3);
-        assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 1001 + minute, minute, 5, &v), 0);
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 1001 + minute, minute, 5, &v), 0);
         assert_int_equal(v.refused_before, 0);
         /* Disabled by a zero interval or burst. */
         for (int i = 0; i < 100; i++) {
-                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 5, 0, 5, &v), 0);
+                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 5, 0, 5, &v), 0);
                 assert_true(v.allowed);
-                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", 5, minute, 0, &v), 0);
+                assert_int_equal(ingest_ratelimit_check(rl, "/bin/a", NULL, 5, minute, 0, &v), 0);
                 assert_true(v.allowed);
         }
         /* More executables than remembered: still bounded and answering. */
-        for (int i = 0; i < RATELIMIT_EXECUTABLES_MAX + 10; i++) {
+        for (int i = 0; i < RATELIMIT_KEYS_MAX + 10; i++) {
                 char exe[32];
                 snprintf(exe, sizeof(exe), "/bin/x%d", i);
-                assert_int_equal(ingest_ratelimit_check(rl, exe, 3000 + (uint64_t) i, minute, 1, &v), 0);
+                assert_int_equal(ingest_ratelimit_check(rl, exe, NULL, 3000 + (uint64_t) i, minute, 1, &v), 0);
+                assert_true(v.allowed);
+        }
+}
+
+static void test_ratelimit_unit(void **state) {
+        _cleanup_(ingest_ratelimit_freep) IngestRatelimit *rl = NULL;
+        IngestRatelimitVerdict v;
+        const uint64_t minute = 60 * 1000000ull;
+        char exe[32];
+
+        assert_int_equal(ingest_ratelimit_new(&rl), 0);
+        /* Three different programs of one unit: each is within its own budget, the unit is not. */
+        for (int i = 0; i < 3; i++) {
+                snprintf(exe, sizeof(exe), "/bin/u%d", i);
+                assert_int_equal(ingest_ratelimit_check(rl, exe, "loop.service", 1000 + i, minute, 3, &v), 0);
+                assert_true(v.allowed);
+        }
+        for (int i = 1; i <= 2; i++) {
+                snprintf(exe, sizeof(exe), "/bin/v%d", i);
+                assert_int_equal(ingest_ratelimit_check(rl, exe, "loop.service", 1010, minute, 3, &v), 0);
+                assert_false(v.allowed);
+                assert_int_equal(v.limited_by, INGEST_RATELIMIT_UNIT);
+                assert_int_equal(v.refused, i);
+                assert_string_equal(ingest_ratelimit_scope_to_string(v.limited_by), "unit");
+        }
+        /* The same programs outside the unit, or in another one, are not held back by it. */
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/v1", NULL, 1020, minute, 3, &v), 0);
+        assert_true(v.allowed);
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/v2", "other.service", 1020, minute, 3, &v), 0);
+        assert_true(v.allowed);
+        /* One program over its own burst in a unit with room: the executable's limit says no. */
+        for (int i = 0; i < 3; i++)
+                assert_int_equal(ingest_ratelimit_check(rl, "/bin/w", "w.service", 1030, minute, 3, &v), 0);
+        assert_true(v.allowed);
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/w", "w.service", 1031, minute, 3, &v), 0);
+        assert_false(v.allowed);
+        assert_int_equal(v.limited_by, INGEST_RATELIMIT_EXECUTABLE);
+        assert_int_equal(v.refused, 1);
+        /* The unit's next interval admits again and reports what the last one refused. */
+        assert_int_equal(ingest_ratelimit_check(rl, "/bin/u9", "loop.service", 1000 + minute, minute, 3, &v), 0);
+        assert_true(v.allowed);
+        assert_int_equal(v.refused_before, 2);
+        /* An empty unit is no unit. */
+        for (int i = 0; i < 10; i++) {
+                snprintf(exe, sizeof(exe), "/bin/z%d", i);
+                assert_int_equal(ingest_ratelimit_check(rl, exe, "", 5000, minute, 3, &v), 0);
+                assert_true(v.allowed);
+        }
+        /* Many units and executables: bounded, still answering. */
+        for (int i = 0; i < RATELIMIT_KEYS_MAX + 10; i++) {
+                char unit[32];
+                snprintf(exe, sizeof(exe), "/bin/y%d", i);
+                snprintf(unit, sizeof(unit), "y%d.service", i);
+                assert_int_equal(ingest_ratelimit_check(rl, exe, unit, 6000 + (uint64_t) i, minute, 1, &v), 0);
                 assert_true(v.allowed);
         }
 }
@@ -172,6 +226,7 @@ int main(void) {
                 cmocka_unit_test(test_proc_parsers),
                 cmocka_unit_test(test_note_signal),
                 cmocka_unit_test(test_ratelimit),
+                cmocka_unit_test(test_ratelimit_unit),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
 }
