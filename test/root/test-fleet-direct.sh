@@ -117,8 +117,9 @@ wait_central https "COREDUMP_PID=$pid_untrusted"
 [ "$(spooled)" = 0 ] || cj_fail "the spool was not replayed after the fix"
 cj_pass "untrusted server certificate: spooled with a reason, uploaded once trusted"
 
-# ---- 4. The server is down for a while: records wait in the spool; `--replay` (the timer's job)
-# delivers each exactly once when it is back.
+# ---- 4. The server is down for a while: records wait in the spool and each arrives exactly once
+# when it is back — through corejournald's own retry or `--replay` (the timer's job), whichever
+# runs first (one replay at a time holds the spool's lock).
 stop_daemon
 configure "UploadURL=$HTTP_URL"
 start_daemon
@@ -128,8 +129,8 @@ for i in 1 2 3; do down+=("$(cj_crash "$CRASHER" segv)"); done
 for _ in $(seq 100); do [ "$(spooled)" -ge 3 ] && break; sleep 0.1; done
 [ "$(spooled)" = 3 ] || cj_fail "server down: $(spooled) records spooled for 3 crashes"
 cj_remote_start REMOTE_HTTP 19532 "$CENTRAL/http/remote.journal"
-ip netns exec "$CJ_HOST_NS" "$CJ_HANDLER" --config="$CJ_TMP/c.conf" --replay > "$CJ_TMP/replay.out"
-grep -q "replayed 3, remaining 0" "$CJ_TMP/replay.out" || cj_fail "replay: $(cat "$CJ_TMP/replay.out")"
+ip netns exec "$CJ_HOST_NS" "$CJ_HANDLER" --config="$CJ_TMP/c.conf" --replay > "$CJ_TMP/replay.out" ||
+        cj_fail "replay: $(cat "$CJ_TMP/replay.out")"
 for p in "${down[@]}"; do
         wait_central http "COREDUMP_PID=$p"
         [ "$(central_count http "COREDUMP_PID=$p")" = 1 ] || cj_fail "record of $p arrived $(central_count http "COREDUMP_PID=$p") times"
