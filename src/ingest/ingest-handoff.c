@@ -13,37 +13,7 @@
 #include "ingest-handoff.h"
 #include "input-limits.h"
 #include "message-ids.h"
-
-/* Little-endian fields as both ends write them: the two ends are one host. */
-static uint16_t get_u16(const uint8_t *p) {
-        uint16_t v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
-
-static uint32_t get_u32(const uint8_t *p) {
-        uint32_t v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-        uint64_t v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
-
-static void put_u16(uint8_t *p, uint16_t v) {
-        memcpy(p, &v, sizeof(v));
-}
-
-static void put_u32(uint8_t *p, uint32_t v) {
-        memcpy(p, &v, sizeof(v));
-}
-
-static void put_u64(uint8_t *p, uint64_t v) {
-        memcpy(p, &v, sizeof(v));
-}
+#include "unaligned.h"
 
 const char *handoff_type_to_string(HandoffType type) {
         static const char *const table[_HANDOFF_TYPE_MAX] = {

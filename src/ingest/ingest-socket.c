@@ -17,22 +17,11 @@
 #include "ingest-socket.h"
 #include "input-limits.h"
 #include "io.h"
+#include "unaligned.h"
 
 #ifndef SO_PEERPIDFD
 #define SO_PEERPIDFD 77
 #endif
-
-static uint32_t get_u32(const uint8_t *p) {
-        uint32_t v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
-
-static uint64_t get_u64(const uint8_t *p) {
-        uint64_t v;
-        memcpy(&v, p, sizeof(v));
-        return v;
-}
 
 int ingest_socket_parse_request(const void *buf, size_t n, CoredumpRequest *ret) {
         const uint8_t *p = buf;
