@@ -1,4 +1,5 @@
 #!/usr/bin/env bash
+# shellcheck disable=SC2317 # cleanup and the helpers it evals run from the EXIT trap
 # SPDX-License-Identifier: LGPL-2.1-or-later
 # The crash storm benchmark: N small crashers (test/fixtures/crasher segv) released at once behind
 # a barrier, for N = 50 and 200, under each way corejournal can take crashes and under Debian's
@@ -17,6 +18,9 @@
 # default build/; not an ASan build), cc and python3. Prints a Markdown table and, unless --no-doc,
 # writes it into docs/PERFORMANCE.md (between the storms markers).
 set -euo pipefail
+# The whole script is one compound command, read before it runs: editing or checking out this file
+# during a run (bash reads scripts as it goes) cannot change what the run does.
+{
 
 SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${CJ_BUILD_DIR:-$SRC/build}
@@ -63,7 +67,7 @@ LOCKED=0
 on_exit() { CLEANUPS+=("$1"); }
 cleanup() {
         local rc=$? i
-        [ $LOCKED = 1 ] && restore_sysctls
+        [ "$LOCKED" = 1 ] && restore_sysctls
         for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
                 eval "${CLEANUPS[$i]}" || true
         done
@@ -276,8 +280,10 @@ storm() { # RUN N MODE LIMIT
         rm -f "$T/barrier"
         mkfifo "$T/barrier"
         exec 7<> "$T/barrier"
+        # bash reports each crasher's death on stderr: that noise goes, until they are reaped.
+        exec 6>&2 2> /dev/null
         for ((i = 0; i < n; i++)); do
-                "$exe" --wait-fd 7 segv > /dev/null 2>&1 9>&- &
+                "$exe" --wait-fd 7 segv > /dev/null 2>&1 6>&- 9>&- &
                 pids+=($!)
         done
         sleep "$(awk "BEGIN { print 0.5 + $n / 200 }")"
@@ -286,8 +292,9 @@ storm() { # RUN N MODE LIMIT
         head -c "$n" /dev/zero >&8
         exec 7>&- 8>&-
         # Only the crashers: a bare wait would also wait for the daemons.
-        wait "${pids[@]}" 2> /dev/null || true
+        wait "${pids[@]}" || true
         t_reap=$(date +%s%6N)
+        exec 2>&6 6>&-
         # Over when every record is there, or when the count stopped moving (crashes the kernel
         # skipped never get one).
         stable_since=$(date +%s%6N)
@@ -386,3 +393,5 @@ REPORT=(--command "$ARGS" --elapsed "$elapsed" --runs "$RUNS" --systemd-note "$S
         --load-before "$load_before" --load-after "$load_after" --handler-info "$HANDLER_INFO")
 [ $DOC = 1 ] && REPORT+=(--doc "$SRC/docs/PERFORMANCE.md")
 python3 "$SRC/bench/storm-report.py" "$RESULTS" "${REPORT[@]}"
+exit
+}
