@@ -98,9 +98,9 @@ def storm_table(storms):
         return a / b if a is not None and b else None
 
     rows = ["| N | mode | core_pipe_limit | records / N | cores stored | all reaped (s) | ÷ systemd | last record (s) | ÷ systemd "
-            "| corejournald peak RSS (MiB) | helper processes (at most alive at once) | helper peak RSS each (MiB) "
+            "| via corejournald (longest wait for a worker, s) | corejournald peak RSS (MiB) | helper processes (at most alive at once) | helper peak RSS each (MiB) "
             "| helpers' peaks summed, alive at once (MiB) | helpers' CPU (s) |",
-            "|" + "---|" * 3 + "---:|" * 11]
+            "|" + "---|" * 3 + "---:|" * 12]
     for n, mode, limit in keys:
         g = [s for s in storms if (int(s["n"]), s["mode"], int(s["limit"])) == (n, mode, limit)]
         is_sd = mode == "systemd"
@@ -111,12 +111,16 @@ def storm_table(storms):
         hwm = med([num(s["daemon_hwm_kib"]) for s in g])
         helpers = med([num(s.get("helpers")) for s in g])
         alive = med([num(s.get("alive_max")) for s in g])
-        rows.append("| {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
+        handed = "—"
+        if mode == "handoff":
+            handed = "{} ({})".format(spread([num(s.get("handed")) for s in g]),
+                                      fmt(med([num(s.get("handoff_wait_usec")) for s in g]) / 1e6, digits=2))
+        rows.append("| {} | {} | {} | {} / {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} | {} |".format(
             n, MODE_NAMES[mode], "—" if mode == "socket" else limit, rec, n, cores,
             fmt(reap / 1e6 if reap is not None else None, digits=2),
             "1" if is_sd else fmt(med([ratio(s, "reap_usec") for s in g]), "×", 2),
             fmt(last / 1e6 if last is not None else None, digits=2),
-            "1" if is_sd else fmt(med([ratio(s, "last_usec") for s in g]), "×", 2),
+            "1" if is_sd else fmt(med([ratio(s, "last_usec") for s in g]), "×", 2), handed,
             fmt(hwm / 1024 if hwm is not None else None),
             "—" if not helpers else f"{helpers:.0f} ({alive:.0f})",
             "—" if not helpers else fmt(med([num(s["helper_peak_kib"]) for s in g]) / 1024),
@@ -195,7 +199,10 @@ barrier until the last crasher was reaped by its parent; **last record**: until 
 the last record (its `__REALTIME_TIMESTAMP`). **helper processes**: the `core_pattern` helpers (and
 systemd-coredump's services) that ran, under `bench/rusage-wrap.c`, which logs each one's
 `ru_maxrss` and CPU; "alive at once" and the summed peaks of the helpers alive at once come from
-their start and end times (an upper bound of what they held together). **corejournald peak RSS**:
+their start and end times (an upper bound of what they held together: `ru_maxrss` counts shared
+pages in every process). **via corejournald**: records with `COREJOURNAL_HANDOFF=daemon` (the
+rest fell back to the handler), and the longest `COREJOURNAL_HANDOFF_WAIT_USEC` (a crasher parked
+until a worker took its core). **corejournald peak RSS**:
 its `VmHWM` after the storm (a fresh daemon for every storm, 8 workers, the default).
 
 One small crash at a time (`bench/crash-timer.c`, SIGSEGV, no extra memory), {lat_runs} runs per mode,

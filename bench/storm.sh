@@ -241,13 +241,17 @@ daemon_stop() {
 on_exit '[ -z "$DAEMON_PID" ] || stop_pid "$DAEMON_PID"'
 
 # ---- counting what a storm left ----------------------------------------------------------------
-# Prints "records cores last_realtime_usec" for crash records of executable EXE.
+# Prints "records cores last_realtime_usec handed longest_handoff_wait_usec" for crash records of
+# executable EXE (handed: records with COREJOURNAL_HANDOFF=daemon).
 journal_count() { # MODE EXE
         local j=(--namespace "$NS")
         [ "$1" = systemd ] && j=()
-        journalctl "${j[@]}" --no-pager -o export --output-fields=COREDUMP_FILENAME "COREDUMP_EXE=$2" 2> /dev/null |
+        journalctl "${j[@]}" --no-pager -o export --output-fields=COREDUMP_FILENAME,COREJOURNAL_HANDOFF,COREJOURNAL_HANDOFF_WAIT_USEC \
+                "COREDUMP_EXE=$2" 2> /dev/null |
                 awk -F= '/^__CURSOR=/ { n++ } /^__REALTIME_TIMESTAMP=/ { if ($2 > t) t = $2 }
-                         /^COREDUMP_FILENAME=/ { c++ } END { printf "%d %d %.0f\n", n, c, t }'
+                         /^COREDUMP_FILENAME=/ { c++ } /^COREJOURNAL_HANDOFF=daemon$/ { h++ }
+                         /^COREJOURNAL_HANDOFF_WAIT_USEC=/ { if ($2 > w) w = $2 }
+                         END { printf "%d %d %.0f %d %.0f\n", n, c, t, h, w }'
 }
 # Waits until no process started by the kernel for us (wrapped helper, handler, service) runs.
 wait_helpers_gone() {
@@ -268,6 +272,7 @@ STORM_SEQ=0
 # released at once; appends one line of key=value to RESULTS.
 storm() { # RUN N MODE LIMIT
         local run=$1 n=$2 mode=$3 limit=$4 i exe name pids=() t0 t_reap records=0 cores=0 last=0 prev=-1 stable_since hwm=- now
+        local handed=0 hwait=0
         STORM_SEQ=$((STORM_SEQ + 1))
         name=st$STORM_SEQ
         exe=$T/bin/$name
@@ -299,7 +304,7 @@ storm() { # RUN N MODE LIMIT
         # skipped never get one).
         stable_since=$(date +%s%6N)
         while :; do
-                read -r records cores last <<< "$(journal_count "$mode" "$exe")"
+                read -r records cores last _ _ <<< "$(journal_count "$mode" "$exe")"
                 now=$(date +%s%6N)
                 [ "$records" -ge "$n" ] && break
                 if [ "$records" != "$prev" ]; then
@@ -311,7 +316,7 @@ storm() { # RUN N MODE LIMIT
                 sleep 0.2
         done
         wait_helpers_gone
-        read -r records cores last <<< "$(journal_count "$mode" "$exe")"
+        read -r records cores last handed hwait <<< "$(journal_count "$mode" "$exe")"
         case "$mode" in handoff|socket) hwm=$(daemon_hwm); daemon_stop ;; esac
         lock_end
         mv "$RUSAGE" "$T/logs/$name.rusage"
@@ -325,7 +330,7 @@ storm() { # RUN N MODE LIMIT
         fi
         local lastrel=-
         [ "$last" -gt 0 ] && lastrel=$((last - t0))
-        echo "storm run=$run n=$n mode=$mode limit=$limit records=$records cores=$cores files=$files reap_usec=$((t_reap - t0)) last_usec=$lastrel daemon_hwm_kib=$hwm $(python3 "$SRC/bench/storm-report.py" --rusage "$T/logs/$name.rusage")" >> "$RESULTS"
+        echo "storm run=$run n=$n mode=$mode limit=$limit records=$records cores=$cores files=$files reap_usec=$((t_reap - t0)) last_usec=$lastrel handed=$handed handoff_wait_usec=$hwait daemon_hwm_kib=$hwm $(python3 "$SRC/bench/storm-report.py" --rusage "$T/logs/$name.rusage")" >> "$RESULTS"
         printf '  run %d/%d N=%d %-8s limit %-3d: %d/%d records, reaped %.1f s\n' "$run" "$RUNS" "$n" "$mode" "$limit" "$records" "$n" "$(awk "BEGIN { print ($t_reap - $t0) / 1e6 }")" >&2
 }
 
