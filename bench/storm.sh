@@ -44,7 +44,7 @@ while [ $# -gt 0 ]; do
         --raw) RAW=$2; shift ;;
         --no-doc) DOC=0 ;;
         --no-systemd) SYSTEMD=0 ;;
-        -h|--help) sed -n '4,21p' "$0"; exit 0 ;;
+        -h|--help) sed -n '4,19p' "$0"; exit 0 ;;
         *) echo "unknown argument $1" >&2; exit 2 ;;
         esac
         shift
