@@ -376,7 +376,14 @@ def main():
             m = re.search(r"<!-- findings -->.*?<!-- /findings -->", f.read(), re.S)
             if m:
                 findings = m.group(0)
-    doc = template.format(findings=findings,
+    # So does the crash storm section, which bench/storm.sh writes (from its header to the end).
+    storms = "## Crash storms (`bench/storm.sh`)\n\n_(not run yet)_\n"
+    if os.path.exists(args.doc):
+        with open(args.doc) as f:
+            m = re.search(r"^## Crash storms.*", f.read(), re.S | re.M)
+            if m:
+                storms = m.group(0)
+    doc = template.format(findings=findings, storms=storms,
         command=args.command, date=now, elapsed=f"{args.elapsed // 60} min {args.elapsed % 60} s",
         runs=args.runs, nproc=mc["nproc"], mem=mc["mem"], kernel=mc["kernel"], cpu=mc["cpu"] or "?",
         fs=mc["fs"] or "?", systemd=mc["systemd"] or "not installed", zstd=mc["zstd"] or "?",
