@@ -17,6 +17,8 @@ SRC=$(cd "$(dirname "$0")/.." && pwd)
 BUILD=${CJ_BUILD_DIR:-$SRC/build}
 HANDLER=$BUILD/src/ingest/corejournal-handler
 LOCK=/run/corejournal-test.lock
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 SD_COREDUMP=/lib/systemd/systemd-coredump
 SD_SOCKET=/run/systemd/coredump
 SD_JOURNAL_SOCKET=/run/systemd/journal/socket
@@ -60,43 +62,7 @@ FIELDS=(COREDUMP_FILENAME COREDUMP_TRUNCATED COREJOURNAL_CORE_SIZE COREJOURNAL_C
         COREJOURNAL_CORE_DISK_BYTES COREJOURNAL_CORE_READ_USEC COREJOURNAL_CORE_FINISH_USEC
         COREJOURNAL_CORE_NOT_STORED)
 
-# ---- cleanup: every exit path gives back what was borrowed ------------------------------------
-CLEANUPS=()
-LOCKED=0
-on_exit() { CLEANUPS+=("$1"); }
-cleanup() {
-        local rc=$? i
-        [ $LOCKED = 1 ] && restore_sysctls
-        for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
-                eval "${CLEANUPS[$i]}" || true
-        done
-        exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
-restore_sysctls() {
-        printf '%s\n' "$SAVED_PATTERN" > /proc/sys/kernel/core_pattern
-        printf '%s\n' "$SAVED_PIPE_LIMIT" > /proc/sys/kernel/core_pipe_limit
-        printf '%s\n' "$SAVED_SUID" > /proc/sys/fs/suid_dumpable
-}
-# Takes the lock and saves the three sysctls; lock_end gives them back and releases the lock.
-lock_begin() {
-        exec 9>"$LOCK"
-        flock 9
-        SAVED_PATTERN=$(cat /proc/sys/kernel/core_pattern)
-        SAVED_PIPE_LIMIT=$(cat /proc/sys/kernel/core_pipe_limit)
-        SAVED_SUID=$(cat /proc/sys/fs/suid_dumpable)
-        LOCKED=1
-        echo 16 > /proc/sys/kernel/core_pipe_limit
-}
-lock_end() {
-        restore_sysctls
-        LOCKED=0
-        flock -u 9
-        exec 9>&-
-}
 
 # ---- scratch directory on the filesystem of /var/lib/systemd/coredump --------------------------
 T=$(mktemp -d /var/tmp/cjb.XXXXXX)
@@ -143,13 +109,6 @@ mkdir -m 755 "$T/dcache"
 printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nDebugInfoCacheDirectory=%s/dcache\nHandoff=no\n' "$NS" "$T" "$T" > "$T/c"
 
 # ---- systemd-coredump: socket activation and the default journald --------------------------------
-socket_alive() { # PATH TYPE(dgram|seqpacket)
-        python3 - "$1" "$2" << 'EOF' 2> /dev/null
-import socket, sys
-t = socket.SOCK_DGRAM if sys.argv[2] == "dgram" else socket.SOCK_SEQPACKET
-socket.socket(socket.AF_UNIX, t).connect(sys.argv[1])
-EOF
-}
 SYSTEMD_NOTE=
 if [ $SYSTEMD = 1 ] && [ ! -x $SD_COREDUMP ]; then
         SYSTEMD=0 SYSTEMD_NOTE="$SD_COREDUMP is not installed"
@@ -277,6 +236,7 @@ for ((r = 1; r <= RUNS; r++)); do
                 w=${wl%%:*} opts=${wl#*:}
                 wait_for_space "$(need_mib "$opts")"
                 lock_begin
+                echo 16 > /proc/sys/kernel/core_pipe_limit
                 # Rotate the order of the helpers from run to run.
                 for ((k = 0; k < nhandlers; k++)); do
                         h=${HANDLERS[$(((k + r + ${#w}) % nhandlers))]}

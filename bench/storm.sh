@@ -28,6 +28,8 @@ HANDLER=$BUILD/src/ingest/corejournal-handler
 DAEMON=$BUILD/src/ingest/corejournald
 CRASHER=$BUILD/test/fixtures/crasher
 LOCK=/run/corejournal-test.lock
+# shellcheck source=bench/lib.sh
+source "$SRC/bench/lib.sh"
 SD_COREDUMP=/lib/systemd/systemd-coredump
 SD_SOCKET=/run/systemd/coredump
 SD_JOURNAL_SOCKET=/run/systemd/journal/socket
@@ -61,21 +63,6 @@ if nm -D "$HANDLER" 2> /dev/null | grep -q __asan_init; then
 fi
 IFS=, read -r -a NS_LIST <<< "$SIZES"
 
-# ---- cleanup: every exit path gives back what was borrowed ------------------------------------
-CLEANUPS=()
-LOCKED=0
-on_exit() { CLEANUPS+=("$1"); }
-cleanup() {
-        local rc=$? i
-        [ "$LOCKED" = 1 ] && restore_sysctls
-        for ((i = ${#CLEANUPS[@]} - 1; i >= 0; i--)); do
-                eval "${CLEANUPS[$i]}" || true
-        done
-        exit "$rc"
-}
-trap cleanup EXIT
-trap 'exit 130' INT
-trap 'exit 143' TERM
 
 # Stops a process we started: SIGTERM, then SIGKILL after 5 s.
 stop_pid() { # PID
@@ -89,27 +76,6 @@ stop_pid() { # PID
         wait "$1" 2> /dev/null || true
 }
 
-restore_sysctls() {
-        printf '%s\n' "$SAVED_PATTERN" > /proc/sys/kernel/core_pattern
-        printf '%s\n' "$SAVED_PIPE_LIMIT" > /proc/sys/kernel/core_pipe_limit
-        printf '%s\n' "$SAVED_SUID" > /proc/sys/fs/suid_dumpable
-}
-# Takes the lock and saves the three sysctls; lock_end gives them back and releases the lock.
-lock_begin() {
-        exec 9> "$LOCK"
-        flock 9
-        SAVED_PATTERN=$(cat /proc/sys/kernel/core_pattern)
-        SAVED_PIPE_LIMIT=$(cat /proc/sys/kernel/core_pipe_limit)
-        SAVED_SUID=$(cat /proc/sys/fs/suid_dumpable)
-        LOCKED=1
-        echo 0 > /proc/sys/fs/suid_dumpable
-}
-lock_end() {
-        restore_sysctls
-        LOCKED=0
-        flock -u 9
-        exec 9>&-
-}
 
 # ---- scratch directory on the filesystem of /var/lib/systemd/coredump --------------------------
 T=$(mktemp -d /var/tmp/cjs.XXXXXX)
@@ -157,13 +123,6 @@ write_config "$T/cn" no
 write_config "$T/ca" auto
 
 # ---- systemd-coredump: socket activation and the default journald ------------------------------
-socket_alive() { # PATH TYPE(dgram|seqpacket)
-        python3 - "$1" "$2" << 'EOF' 2> /dev/null
-import socket, sys
-t = socket.SOCK_DGRAM if sys.argv[2] == "dgram" else socket.SOCK_SEQPACKET
-socket.socket(socket.AF_UNIX, t).connect(sys.argv[1])
-EOF
-}
 SYSTEMD_NOTE=
 if [ $SYSTEMD = 1 ] && [ ! -x $SD_COREDUMP ]; then
         SYSTEMD=0 SYSTEMD_NOTE="$SD_COREDUMP is not installed"
@@ -278,6 +237,7 @@ storm() { # RUN N MODE LIMIT
         exe=$T/bin/$name
         cp "$CRASHER" "$exe"
         lock_begin
+        echo 0 > /proc/sys/fs/suid_dumpable
         echo "$limit" > /proc/sys/kernel/core_pipe_limit
         case "$mode" in handoff|socket) daemon_start ;; esac
         set_pattern "$mode" 1
@@ -339,6 +299,7 @@ storm() { # RUN N MODE LIMIT
 latency() {
         local r k m modes=(socket pipe handoff) out
         lock_begin
+        echo 0 > /proc/sys/fs/suid_dumpable
         echo 16 > /proc/sys/kernel/core_pipe_limit
         daemon_start
         for ((r = 1; r <= LAT_RUNS; r++)); do
@@ -363,6 +324,7 @@ load_before=$(cut -d' ' -f1-3 /proc/loadavg)
 # A warm-up crash fills the debug file cache, as on an installed system after the first crash.
 latency_warm() {
         lock_begin
+        echo 0 > /proc/sys/fs/suid_dumpable
         set_pattern pipe 0
         "$T/ct" --namespace "$NS" --timeout 30 > /dev/null
         wait_helpers_gone
