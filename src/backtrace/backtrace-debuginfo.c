@@ -28,6 +28,8 @@
 #define DEBUGINFO_FILE_MAX ((uint64_t) 512 * 1024 * 1024)
 #define DEBUGINFO_CHILD_MEMORY ((rlim_t) 2048 * 1024 * 1024)
 #define DEBUGINFO_CHILD_CPU_SEC 30
+#define DEBUGINFO_CHILD_WALL_SEC 120
+#define DEBUGINFO_CHILD_FILE_MAX ((rlim_t) 2048 * 1024 * 1024) /* one inflated copy */
 
 int backtrace_debuginfo_path(const char *cache_dir, char **ret) {
         char *p;
@@ -70,6 +72,36 @@ bool backtrace_debuginfo_is_compressed(int fd) {
         return scn && gelf_getshdr(scn, &shdr) && (shdr.sh_flags & SHF_COMPRESSED);
 }
 
+/* Copies size bytes from the start of in_fd to out_fd: copy_file_range(), or read and write where
+ * it cannot (another file system before Linux 5.3 and since 5.19). */
+static int copy_whole(int in_fd, int out_fd, uint64_t size) {
+        off_t off = 0;
+
+        while ((uint64_t) off < size) {
+                ssize_t n = copy_file_range(in_fd, &off, out_fd, NULL, (size_t) (size - (uint64_t) off), 0);
+                if (n > 0)
+                        continue;
+                if (n == 0)
+                        return -EBADMSG; /* the file shrank under us */
+                if (errno != EXDEV && errno != EOPNOTSUPP && errno != ENOSYS && errno != EINVAL)
+                        return negative_errno();
+                uint8_t buf[64 * 1024];
+                while ((uint64_t) off < size) {
+                        size_t want = size - (uint64_t) off < sizeof(buf) ? (size_t) (size - (uint64_t) off) : sizeof(buf);
+                        ssize_t k = pread(in_fd, buf, want, off);
+                        if (k < 0 && errno == EINTR)
+                                continue;
+                        if (k <= 0)
+                                return k < 0 ? negative_errno() : -EBADMSG;
+                        int r = io_write_all(out_fd, buf, (size_t) k);
+                        if (r < 0)
+                                return r;
+                        off += k;
+                }
+        }
+        return 0;
+}
+
 int backtrace_debuginfo_decompress(int in_fd, int out_fd) {
         _cleanup_(elf_endp) Elf *elf = NULL;
         struct stat st;
@@ -80,13 +112,9 @@ int backtrace_debuginfo_decompress(int in_fd, int out_fd) {
         if (!S_ISREG(st.st_mode) || (uint64_t) st.st_size > DEBUGINFO_FILE_MAX)
                 return -EFBIG;
         /* libelf rewrites a file in place: start from a copy. */
-        for (off_t off = 0; off < st.st_size;) {
-                ssize_t n = copy_file_range(in_fd, &off, out_fd, NULL, (size_t) (st.st_size - off), 0);
-                if (n < 0)
-                        return negative_errno();
-                if (n == 0)
-                        return -EBADMSG; /* the file shrank under us */
-        }
+        int r = copy_whole(in_fd, out_fd, (uint64_t) st.st_size);
+        if (r < 0)
+                return r;
 
         (void) elf_version(EV_CURRENT);
         elf = elf_begin(out_fd, ELF_C_RDWR, NULL);
@@ -115,10 +143,13 @@ static int open_system_debug_file(const char *path) {
                 return negative_errno();
         if (strncmp(real, BACKTRACE_DEBUGINFO_SYSTEM_DIR, n) != 0 || real[n] != '/')
                 return -EPERM;
-        int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY);
+        /* O_NONBLOCK: a FIFO planted there must not hang us; only a regular file is used. */
+        int fd = open(real, O_RDONLY | O_NOFOLLOW | O_CLOEXEC | O_NOCTTY | O_NONBLOCK);
         if (fd < 0)
                 return negative_errno();
-        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022)) {
+        /* World-readable only: the copy is 0644, and must not publish what root kept to itself. */
+        if (fstat(fd, &st) < 0 || !S_ISREG(st.st_mode) || st.st_uid != 0 || (st.st_mode & 022) ||
+            !(st.st_mode & S_IROTH)) {
                 (void) close(fd);
                 return -EPERM;
         }
@@ -265,13 +296,21 @@ int backtrace_debuginfo_cache(const char *cache_dir, char *const *paths, size_t 
         if (pid < 0)
                 return negative_errno();
         if (pid == 0) {
-                /* libelf on files of any size: a crash or a runaway stays in this child. */
+                /* Forked from a threaded daemon: none of its descriptors (other crashes' core
+                 * pipes, handoff connections) may stay open in here, or those crashes would wait
+                 * for this child. */
+                io_close_range(3, ~0U);
+                /* libelf on files of any size: a crash or a runaway stays in this child, which
+                 * also gets a wall-clock alarm (CPU time does not count waiting for the disk) and a
+                 * cap on what it may write. */
                 struct rlimit mem = { DEBUGINFO_CHILD_MEMORY, DEBUGINFO_CHILD_MEMORY };
                 struct rlimit cpu = { DEBUGINFO_CHILD_CPU_SEC, DEBUGINFO_CHILD_CPU_SEC };
+                struct rlimit fsize = { DEBUGINFO_CHILD_FILE_MAX, DEBUGINFO_CHILD_FILE_MAX };
                 int made = 0;
                 if (prctl(PR_SET_NO_NEW_PRIVS, 1, 0, 0, 0) < 0 || setrlimit(RLIMIT_AS, &mem) < 0 ||
-                    setrlimit(RLIMIT_CPU, &cpu) < 0)
+                    setrlimit(RLIMIT_CPU, &cpu) < 0 || setrlimit(RLIMIT_FSIZE, &fsize) < 0)
                         _exit(255);
+                (void) alarm(DEBUGINFO_CHILD_WALL_SEC);
                 /* The cache exists once installed (tmpfiles.d); without it there is nothing to do,
                  * so an uninstalled build never writes below /var/cache. */
                 _cleanup_(closep) int cache_fd = open(cache_dir, O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);

@@ -222,8 +222,11 @@ static size_t reply_write(char *data, size_t size, size_t nmemb, void *userdata)
         size_t n = size * nmemb, room = sizeof(t->text) - 1 - t->len;
         size_t take = n < room ? n : room;
 
-        for (size_t i = 0; i < take; i++)
-                t->text[t->len++] = data[i] == '\n' || data[i] == '\r' ? ' ' : data[i];
+        /* The server's words go to a log: no control characters. */
+        for (size_t i = 0; i < take; i++) {
+                unsigned char c = (unsigned char) data[i];
+                t->text[t->len++] = c == '\n' || c == '\r' ? ' ' : c < 0x20 || c == 0x7f ? '?' : (char) c;
+        }
         t->text[t->len] = 0;
         return n;
 }

@@ -6,7 +6,9 @@
 #include <limits.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/resource.h>
 #include <sys/stat.h>
+#include <sys/syscall.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -48,6 +50,19 @@ int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
                 offset += (uint64_t) n;
         }
         return 0;
+}
+
+void io_close_range(unsigned first, unsigned last) {
+#ifdef SYS_close_range
+        if (syscall(SYS_close_range, first, last, 0) == 0)
+                return;
+#endif
+        /* Before Linux 5.9, or where a filter refuses it. */
+        struct rlimit rl;
+        unsigned max = getrlimit(RLIMIT_NOFILE, &rl) == 0 && rl.rlim_max != RLIM_INFINITY && rl.rlim_max < (1u << 20) ?
+                (unsigned) rl.rlim_max : (1u << 20);
+        for (unsigned fd = first; fd <= last && fd < max; fd++)
+                (void) close((int) fd);
 }
 
 int io_writev_all(int fd, struct iovec *iov, size_t n) {

@@ -15,6 +15,11 @@ int io_write_all(int fd, const void *buf, size_t size);
 /* Writes all of buf at offset (pwrite), retrying on EINTR and short writes. Returns 0 or -errno. */
 int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset);
 
+/* Closes every descriptor from first to last (inclusive; ~0U for all): close_range(2), or one
+ * close() at a time up to RLIMIT_NOFILE where that is missing. Async-signal-safe, for forked
+ * children of a threaded process, which must not keep other clients' descriptors. */
+void io_close_range(unsigned first, unsigned last);
+
 /* Writes a whole gather list (any length; short writes and EINTR retried). The entries are
  * advanced in place as they are written. Returns 0 or -errno. */
 int io_writev_all(int fd, struct iovec *iov, size_t n);

@@ -2,12 +2,15 @@
 #include "config.h"
 
 #include <errno.h>
+#include <poll.h>
+#include <signal.h>
 #include <stdbool.h>
 #include <sys/syscall.h>
 #include <sys/wait.h>
 #include <unistd.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "run-as.h"
 
 /* 32-bit IDs: on some architectures the plain syscalls still take 16-bit ones. */
@@ -31,16 +34,6 @@ static bool is_kept(int fd, const int *keep_fds, size_t n) {
         return false;
 }
 
-static void close_range_fds(unsigned first, unsigned last) {
-#ifdef SYS_close_range
-        /* Failure (before Linux 5.9) only leaves descriptors open a little longer. */
-        (void) syscall(SYS_close_range, first, last, 0);
-#else
-        (void) first;
-        (void) last;
-#endif
-}
-
 /* Closes the descriptors above 2 that are not kept, in ranges between the kept ones. */
 static void close_others(const int *keep_fds, size_t n) {
         unsigned lo = 3;
@@ -52,11 +45,11 @@ static void close_others(const int *keep_fds, size_t n) {
                         if (keep_fds[i] >= (int) lo && (next < 0 || keep_fds[i] < next))
                                 next = keep_fds[i];
                 if (next < 0) {
-                        close_range_fds(lo, ~0U);
+                        io_close_range(lo, ~0U);
                         return;
                 }
                 if ((unsigned) next > lo)
-                        close_range_fds(lo, (unsigned) next - 1);
+                        io_close_range(lo, (unsigned) next - 1);
                 lo = (unsigned) next + 1;
                 while (is_kept((int) lo, keep_fds, n))
                         lo++;
@@ -79,8 +72,35 @@ _noreturn_ static void child(uid_t uid, gid_t gid, const int *keep_fds, size_t n
         _exit(r == 0 ? 0 : -r > RUN_AS_STATUS_MAX ? RUN_AS_STATUS_MAX : -r);
 }
 
+/* Waits at most timeout_ms for the child to exit: running as the user, it may be stopped
+ * (SIGSTOP) by that user, and a caller stuck here would hold other crashes up. Past the
+ * deadline it is killed, which works on a stopped process too. */
+static int wait_child(pid_t pid, int timeout_ms, int *ret_status) {
+        int pidfd = (int) syscall(SYS_pidfd_open, pid, 0);
+
+        if (pidfd >= 0) {
+                struct pollfd p = { .fd = pidfd, .events = POLLIN };
+                int r;
+                do
+                        r = poll(&p, 1, timeout_ms);
+                while (r < 0 && errno == EINTR);
+                (void) close(pidfd);
+                if (r == 0)
+                        (void) kill(pid, SIGKILL);
+        }
+        while (waitpid(pid, ret_status, 0) < 0)
+                if (errno != EINTR)
+                        return negative_errno();
+        return 0;
+}
+
 int run_as(uid_t uid, gid_t gid, const int *keep_fds, size_t n_keep_fds, int (*fn)(void *userdata), void *userdata) {
-        int status;
+        return run_as_timeout(uid, gid, keep_fds, n_keep_fds, fn, userdata, RUN_AS_TIMEOUT_MSEC);
+}
+
+int run_as_timeout(uid_t uid, gid_t gid, const int *keep_fds, size_t n_keep_fds, int (*fn)(void *userdata),
+                   void *userdata, int timeout_ms) {
+        int status, r;
         pid_t pid;
 
         pid = fork();
@@ -89,9 +109,11 @@ int run_as(uid_t uid, gid_t gid, const int *keep_fds, size_t n_keep_fds, int (*f
         if (pid == 0)
                 child(uid, gid, keep_fds, n_keep_fds, fn, userdata);
 
-        while (waitpid(pid, &status, 0) < 0)
-                if (errno != EINTR)
-                        return negative_errno();
+        r = wait_child(pid, timeout_ms, &status);
+        if (r < 0)
+                return r;
+        if (WIFSIGNALED(status) && WTERMSIG(status) == SIGKILL)
+                return -ETIMEDOUT;
         if (!WIFEXITED(status))
                 return -ECHILD;
         return -WEXITSTATUS(status);

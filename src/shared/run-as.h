@@ -14,6 +14,14 @@
  * allowed, so fn must not allocate, use stdio or take locks; prepare everything before the call.
  * The child's result travels as its exit status.
  *
- * Returns fn's result, -EPERM (or another -errno) when the identity cannot be taken, -ECHILD when
- * the child died of a signal, or -errno when fork() or waitpid() fail. */
+ * The child gets RUN_AS_TIMEOUT_MSEC: running as that user, it can be stopped by them, so past the
+ * deadline it is killed (-ETIMEDOUT) rather than waited for.
+ *
+ * Returns fn's result, -EPERM (or another -errno) when the identity cannot be taken, -ETIMEDOUT,
+ * -ECHILD when the child died of another signal, or -errno when fork() or waitpid() fail. */
+#define RUN_AS_TIMEOUT_MSEC 15000
 int run_as(uid_t uid, gid_t gid, const int *keep_fds, size_t n_keep_fds, int (*fn)(void *userdata), void *userdata);
+
+/* run_as() with another deadline, in milliseconds. */
+int run_as_timeout(uid_t uid, gid_t gid, const int *keep_fds, size_t n_keep_fds, int (*fn)(void *userdata),
+                   void *userdata, int timeout_ms);

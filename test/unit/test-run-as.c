@@ -9,11 +9,14 @@
 #include <stdarg.h>
 #include <stddef.h>
 #include <stdint.h>
+#include <signal.h>
+#include <sys/wait.h>
 #include <unistd.h>
 
 #include <cmocka.h>
 
 #include "cleanup.h"
+#include "io.h"
 #include "run-as.h"
 
 typedef struct Probe {
@@ -49,6 +52,41 @@ static int die(void *userdata) {
         abort();
 }
 
+/* The user the child runs as may stop it; the caller must not wait for it forever. */
+static int stop_self(void *userdata) {
+        (void) userdata;
+        (void) kill(getpid(), SIGSTOP);
+        return 0;
+}
+
+/* io_close_range(), the closing run_as() and the debug file cache's child rely on. */
+static void test_close_range(void **state) {
+        int fds[4];
+        for (int i = 0; i < 4; i++) {
+                fds[i] = open("/dev/null", O_RDONLY | O_CLOEXEC);
+                assert_true(fds[i] > 2);
+        }
+        pid_t pid = fork();
+        assert_true(pid >= 0);
+        if (pid == 0) {
+                io_close_range((unsigned) fds[1], (unsigned) fds[2]);
+                if (fcntl(fds[0], F_GETFD) < 0 || fcntl(fds[1], F_GETFD) >= 0 || fcntl(fds[2], F_GETFD) >= 0 ||
+                    fcntl(fds[3], F_GETFD) < 0)
+                        _exit(1);
+                io_close_range(3, ~0U);
+                for (int i = 0; i < 4; i++)
+                        if (fcntl(fds[i], F_GETFD) >= 0)
+                                _exit(2);
+                _exit(fcntl(STDERR_FILENO, F_GETFD) < 0 ? 3 : 0);
+        }
+        int status;
+        assert_int_equal(waitpid(pid, &status, 0), pid);
+        assert_true(WIFEXITED(status));
+        assert_int_equal(WEXITSTATUS(status), 0);
+        for (int i = 0; i < 4; i++)
+                close(fds[i]);
+}
+
 static void test_run_as(void **state) {
         _cleanup_(closep) int a = open("/dev/null", O_RDONLY | O_CLOEXEC);
         _cleanup_(closep) int b = open("/dev/null", O_RDONLY | O_CLOEXEC);
@@ -70,6 +108,8 @@ static void test_run_as(void **state) {
         assert_int_equal(run_as(uid, gid, &c, 1, check_identity, &p), 0);
         assert_int_equal(run_as(uid, gid, NULL, 0, fail_with_enoent, NULL), -ENOENT);
         assert_int_equal(run_as(uid, gid, NULL, 0, die, NULL), -ECHILD);
+        /* A child its user stopped is killed at the deadline, not waited for. */
+        assert_int_equal(run_as_timeout(uid, gid, NULL, 0, stop_self, NULL, 300), -ETIMEDOUT);
         /* The parent kept everything. */
         assert_true(fcntl(a, F_GETFD) >= 0 && fcntl(b, F_GETFD) >= 0 && fcntl(c, F_GETFD) >= 0);
         assert_int_equal(geteuid(), 0);
@@ -77,6 +117,7 @@ static void test_run_as(void **state) {
 
 int main(void) {
         const struct CMUnitTest tests[] = {
+                cmocka_unit_test(test_close_range),
                 cmocka_unit_test(test_run_as),
         };
         return cmocka_run_group_tests(tests, NULL, NULL);
