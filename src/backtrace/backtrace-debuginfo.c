@@ -174,7 +174,7 @@ static int cache_one(int cache_fd, const char *path) {
         _cleanup_(closep) int in = -EBADF, dir = -EBADF, out = -EBADF;
         _cleanup_(elf_endp) Elf *elf = NULL;
         const void *id = NULL;
-        char hex[2 * 64 + 1], name[2 * 64 + 16], proc[64];
+        char hex[2 * 64 + 1], name[2 * 64 + 16];
         ssize_t n;
 
         in = open_system_debug_file(path);
@@ -207,9 +207,9 @@ static int cache_one(int cache_fd, const char *path) {
                 return r;
         if (fchmod(out, 0644) < 0 || fsync(out) < 0)
                 return negative_errno();
-        (void) snprintf(proc, sizeof(proc), "/proc/self/fd/%d", out);
-        if (linkat(AT_FDCWD, proc, dir, name, AT_SYMLINK_FOLLOW) < 0)
-                return errno == EEXIST ? 0 : negative_errno();
+        r = io_link_tmpfile(out, dir, name);
+        if (r < 0)
+                return r == -EEXIST ? 0 : r;
         return 1;
 }
 

@@ -21,7 +21,6 @@
 int collect_spool_write(int dir_fd, const ExportRecord *record, char **ret_name) {
         _cleanup_(closep) int fd = -EBADF;
         _cleanup_(freep) char *name = NULL;
-        char proc_path[64];
         uint32_t rnd = 0;
         int r;
 
@@ -37,12 +36,9 @@ int collect_spool_write(int dir_fd, const ExportRecord *record, char **ret_name)
         (void) getrandom(&rnd, sizeof(rnd), GRND_NONBLOCK);
         if (asprintf(&name, "%020" PRIu64 "-%d-%08x" SPOOL_SUFFIX, io_now_realtime_usec(), (int) getpid(), rnd) < 0)
                 return -ENOMEM;
-        /* linkat(AT_EMPTY_PATH) needs CAP_DAC_READ_SEARCH; /proc/self/fd works without it. */
-        if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) < 0) {
-                (void) snprintf(proc_path, sizeof(proc_path), "/proc/self/fd/%d", fd);
-                if (linkat(AT_FDCWD, proc_path, dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
-                        return negative_errno();
-        }
+        r = io_link_tmpfile(fd, dir_fd, name);
+        if (r < 0)
+                return r;
         (void) fsync(dir_fd);
         if (ret_name)
                 *ret_name = TAKE_PTR(name);

@@ -633,21 +633,6 @@ static int set_xattrs(int fd, const CollectStorageXattrs *x) {
         return 0;
 }
 
-/* Links the O_TMPFILE under name. AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the
- * /proc/self/fd link does the same. Neither replaces an existing file. */
-static int link_tmpfile(int fd, int dir_fd, const char *name) {
-        char path[64];
-
-        if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) >= 0)
-                return 0;
-        if (errno != ENOENT && errno != EPERM && errno != EINVAL)
-                return negative_errno();
-        (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
-        if (linkat(AT_FDCWD, path, dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
-                return negative_errno();
-        return 0;
-}
-
 static void fill_sizes(int fd, CollectStorageResult *res) {
         struct stat st;
         if (fstat(fd, &st) >= 0) {
@@ -681,7 +666,7 @@ static void finish_external(Saver *s) {
         if (fsync(s->out_fd) < 0)
                 return refuse_write(s, negative_errno());
 
-        r = link_tmpfile(s->out_fd, p->dir_fd, p->filename);
+        r = io_link_tmpfile(s->out_fd, p->dir_fd, p->filename);
         if (r < 0) {
                 return refuse(s, r == -EEXIST ? COLLECT_STORAGE_REASON_EXISTS : COLLECT_STORAGE_REASON_LINK_FAILED, r, 0,
                               0);

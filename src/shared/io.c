@@ -4,6 +4,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <limits.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/resource.h>
@@ -49,6 +50,19 @@ int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset) {
                 size -= (size_t) n;
                 offset += (uint64_t) n;
         }
+        return 0;
+}
+
+int io_link_tmpfile(int fd, int dir_fd, const char *name) {
+        char path[64];
+
+        if (linkat(fd, "", dir_fd, name, AT_EMPTY_PATH) >= 0)
+                return 0;
+        if (errno != ENOENT && errno != EPERM && errno != EINVAL)
+                return negative_errno();
+        (void) snprintf(path, sizeof(path), "/proc/self/fd/%d", fd);
+        if (linkat(AT_FDCWD, path, dir_fd, name, AT_SYMLINK_FOLLOW) < 0)
+                return negative_errno();
         return 0;
 }
 

@@ -15,6 +15,11 @@ int io_write_all(int fd, const void *buf, size_t size);
 /* Writes all of buf at offset (pwrite), retrying on EINTR and short writes. Returns 0 or -errno. */
 int io_pwrite_all(int fd, const void *buf, size_t size, uint64_t offset);
 
+/* Links an O_TMPFILE open at fd as dir_fd/name, never replacing a file (-EEXIST). linkat() with
+ * AT_EMPTY_PATH needs CAP_DAC_READ_SEARCH; without it the /proc/self/fd link does the same.
+ * Returns 0 or -errno. */
+int io_link_tmpfile(int fd, int dir_fd, const char *name);
+
 /* Closes every descriptor from first to last (inclusive; ~0U for all): close_range(2), or one
  * close() at a time up to RLIMIT_NOFILE where that is missing. Async-signal-safe, for forked
  * children of a threaded process, which must not keep other clients' descriptors. */
