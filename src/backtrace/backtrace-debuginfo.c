@@ -292,6 +292,9 @@ int backtrace_debuginfo_cache(const char *cache_dir, char *const *paths, size_t 
                 return 0;
         if (n_paths > BACKTRACE_DEBUGINFO_CACHE_FILES_MAX)
                 n_paths = BACKTRACE_DEBUGINFO_CACHE_FILES_MAX;
+        /* No cache (not installed): no child either. The child checks again, with its own fd. */
+        if (access(cache_dir, F_OK) < 0)
+                return errno == ENOENT ? 0 : negative_errno();
         pid = fork();
         if (pid < 0)
                 return negative_errno();
