@@ -225,9 +225,8 @@ static int trace_job_finish(TraceJob *job, BacktraceResult *ret) {
 
         res = job->result;
         job->result = (BacktraceResult) {};
-        strv_free(job->crash_debuginfo ? *job->crash_debuginfo : NULL);
-        if (job->crash_debuginfo)
-                *job->crash_debuginfo = TAKE_PTR(res.compressed_debuginfo);
+        strv_free(*job->crash_debuginfo);
+        *job->crash_debuginfo = TAKE_PTR(res.compressed_debuginfo);
         r = 0;
         if (res.package_name)
                 r = export_record_append_string(record, "COREDUMP_PACKAGE_NAME", res.package_name);
