@@ -176,6 +176,18 @@ static int print_json(const CtlArgs *a, FILE *f, json_object *o) {
         return r < 0 ? log_errno(r, "cannot write output: %s", strerror(-r)) : 0;
 }
 
+/* Appends o to array, which takes it over; o is freed when it cannot be added. Returns 0, or
+ * -ENOMEM (also for a NULL o, a failed allocation upstream). */
+static int json_array_take(json_object *array, json_object *o) {
+        if (!o)
+                return -ENOMEM;
+        if (json_object_array_add(array, o) < 0) {
+                json_object_put(o);
+                return -ENOMEM;
+        }
+        return 0;
+}
+
 /* -F FIELD: every value of the field in every matching record. */
 static int verb_field(const CtlArgs *a, sd_journal *j) {
         _cleanup_(json_object_putp) json_object *array = json_object_new_array();
@@ -201,7 +213,7 @@ static int verb_field(const CtlArgs *a, sd_journal *j) {
                         return log_errno(r, "cannot read the journal: %s", strerror(-r));
                 for (size_t i = 0; i < values->n_fields; i++) {
                         if (a->json) {
-                                if (json_object_array_add(array, ctl_json_string(values->fields[i].value, values->fields[i].size)) < 0)
+                                if (json_array_take(array, ctl_json_string(values->fields[i].value, values->fields[i].size)) < 0)
                                         return log_errno(-ENOMEM, "out of memory");
                         } else {
                                 fwrite(values->fields[i].value, 1, values->fields[i].size, stdout);
@@ -241,10 +253,8 @@ static int verb_list(const CtlArgs *a, sd_journal *j) {
                 if (a->json) {
                         json_object *row = NULL;
                         r = ctl_json_list_row(rec, probe, &row);
-                        if (r >= 0 && json_object_array_add(array, row) < 0) {
-                                json_object_put(row);
-                                r = -ENOMEM;
-                        }
+                        if (r >= 0)
+                                r = json_array_take(array, row);
                 } else
                         r = ctl_list_add_record(&t, rec, probe);
                 if (r < 0)
@@ -292,10 +302,8 @@ static int verb_info(const CtlArgs *a, sd_journal *j, uint64_t now) {
                 if (a->json) {
                         json_object *o = NULL;
                         r = ctl_json_info(rec, probe, &o);
-                        if (r >= 0 && json_object_array_add(array, o) < 0) {
-                                json_object_put(o);
-                                r = -ENOMEM;
-                        }
+                        if (r >= 0)
+                                r = json_array_take(array, o);
                 } else {
                         if (w.n > 1)
                                 fputc('\n', stdout);
@@ -494,10 +502,7 @@ static int verb_groups(const CtlArgs *a, sd_journal *j) {
                         json_object_object_add(o, "top_frames", frames);
                         json_object_object_add(o, "latest_pid", grp->latest_pid ? json_object_new_uint64(grp->latest_pid) : NULL);
                         json_object_object_add(o, "latest_cursor", grp->latest_cursor ? json_object_new_string(grp->latest_cursor) : NULL);
-                        if (json_object_array_add(array, o) < 0) {
-                                json_object_put(o);
-                                r = -ENOMEM;
-                        }
+                        r = json_array_take(array, o);
                         continue;
                 }
 
