@@ -48,3 +48,61 @@ t = socket.SOCK_DGRAM if sys.argv[2] == "dgram" else socket.SOCK_SEQPACKET
 socket.socket(socket.AF_UNIX, t).connect(sys.argv[1])
 PY
 }
+
+# Stops a process we started: SIGTERM, then SIGKILL after 5 s.
+stop_pid() { # PID
+        local i
+        kill "$1" 2> /dev/null || return 0
+        for ((i = 0; i < 50; i++)); do
+                kill -0 "$1" 2> /dev/null || break
+                sleep 0.1
+        done
+        kill -9 "$1" 2> /dev/null || true
+        wait "$1" 2> /dev/null || true
+}
+
+# systemd-coredump as its package runs it, without PID 1: systemd-socket-activate stands in for
+# systemd-coredump.socket (Accept=yes), each connection running the service behind the resource
+# wrapper $T/w; a default journald is started when none runs. Sets SYSTEMD=0 with SYSTEMD_NOTE
+# saying why when it cannot be run, and JOURNALD_NOTE; everything started is stopped at exit.
+SD_COREDUMP=/lib/systemd/systemd-coredump
+SD_SOCKET=/run/systemd/coredump
+SD_JOURNAL_SOCKET=/run/systemd/journal/socket
+SD_STORE=/var/lib/systemd/coredump
+sd_coredump_start() {
+        local d _
+        SYSTEMD_NOTE=
+        if [ $SYSTEMD = 1 ] && [ ! -x $SD_COREDUMP ]; then
+                SYSTEMD=0 SYSTEMD_NOTE="$SD_COREDUMP is not installed"
+        fi
+        if [ $SYSTEMD = 1 ] && ! command -v systemd-socket-activate > /dev/null; then
+                SYSTEMD=0 SYSTEMD_NOTE="systemd-socket-activate is not installed"
+        fi
+        if [ $SYSTEMD = 1 ] && { [ -e $SD_SOCKET ] || socket_alive $SD_SOCKET seqpacket; }; then
+                SYSTEMD=0 SYSTEMD_NOTE="$SD_SOCKET already exists (not ours to replace)"
+        fi
+        JOURNALD_NOTE=
+        if [ $SYSTEMD = 1 ]; then
+                if socket_alive $SD_JOURNAL_SOCKET dgram; then
+                        JOURNALD_NOTE="the default journald that was already running"
+                else
+                        for d in /run/log/journal/$machine_id /var/log/journal/$machine_id /run/systemd/journal; do
+                                [ -e "$d" ] || on_exit "rm -rf $d"
+                        done
+                        /lib/systemd/systemd-journald > /dev/null 2>&1 9>&- &
+                        sd_journald_pid=$!
+                        on_exit "stop_pid $sd_journald_pid"
+                        for _ in $(seq 100); do socket_alive $SD_JOURNAL_SOCKET dgram && break; sleep 0.05; done
+                        socket_alive $SD_JOURNAL_SOCKET dgram || { echo "default journald did not start" >&2; exit 1; }
+                        JOURNALD_NOTE="a default journald started for the run (none was running) and stopped after it"
+                fi
+                [ -d $SD_STORE ] || on_exit "rmdir $SD_STORE 2> /dev/null"
+                # systemd-coredump.socket (Accept=yes) stands in: each connection runs the service, wrapped
+                # to account for its resources like the pipe helpers.
+                systemd-socket-activate --seqpacket --accept -l $SD_SOCKET "$T/w" svc $SD_COREDUMP > "$T/sa.log" 2>&1 9>&- &
+                sa_pid=$!
+                on_exit "stop_pid $sa_pid; rm -f $SD_SOCKET"
+                for _ in $(seq 100); do [ -S $SD_SOCKET ] && break; sleep 0.05; done
+                [ -S $SD_SOCKET ] || { echo "systemd-socket-activate did not listen on $SD_SOCKET: $(cat "$T/sa.log")" >&2; exit 1; }
+        fi
+}

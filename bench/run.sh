@@ -19,10 +19,6 @@ HANDLER=$BUILD/src/ingest/corejournal-handler
 LOCK=/run/corejournal-test.lock
 # shellcheck source=bench/lib.sh
 source "$SRC/bench/lib.sh"
-SD_COREDUMP=/lib/systemd/systemd-coredump
-SD_SOCKET=/run/systemd/coredump
-SD_JOURNAL_SOCKET=/run/systemd/journal/socket
-SD_STORE=/var/lib/systemd/coredump
 
 QUICK=0 RUNS=3 RAW= DOC=1 SYSTEMD=1 ONLY=
 while [ $# -gt 0 ]; do
@@ -108,42 +104,8 @@ on_exit "kill $keep_pid; wait $keep_pid"
 mkdir -m 755 "$T/dcache"
 printf '[Coredump]\nJournalSocket=/run/systemd/journal.%s/socket\nStorageDirectory=%s/s\nDebugInfoCacheDirectory=%s/dcache\nHandoff=no\n' "$NS" "$T" "$T" > "$T/c"
 
-# ---- systemd-coredump: socket activation and the default journald --------------------------------
-SYSTEMD_NOTE=
-if [ $SYSTEMD = 1 ] && [ ! -x $SD_COREDUMP ]; then
-        SYSTEMD=0 SYSTEMD_NOTE="$SD_COREDUMP is not installed"
-fi
-if [ $SYSTEMD = 1 ] && ! command -v systemd-socket-activate > /dev/null; then
-        SYSTEMD=0 SYSTEMD_NOTE="systemd-socket-activate is not installed"
-fi
-if [ $SYSTEMD = 1 ] && { [ -e $SD_SOCKET ] || socket_alive $SD_SOCKET seqpacket; }; then
-        SYSTEMD=0 SYSTEMD_NOTE="$SD_SOCKET already exists (not ours to replace)"
-fi
-JOURNALD_NOTE=
-if [ $SYSTEMD = 1 ]; then
-        if socket_alive $SD_JOURNAL_SOCKET dgram; then
-                JOURNALD_NOTE="the default journald that was already running"
-        else
-                # None runs: start one (no PID 1 here) and remove what it created at exit.
-                for d in /run/log/journal/$machine_id /var/log/journal/$machine_id /run/systemd/journal; do
-                        [ -e $d ] || on_exit "rm -rf $d"
-                done
-                /lib/systemd/systemd-journald > /dev/null 2>&1 &
-                sd_journald_pid=$!
-                on_exit "kill $sd_journald_pid; wait $sd_journald_pid"
-                for _ in $(seq 100); do socket_alive $SD_JOURNAL_SOCKET dgram && break; sleep 0.05; done
-                socket_alive $SD_JOURNAL_SOCKET dgram || { echo "default journald did not start" >&2; exit 1; }
-                JOURNALD_NOTE="a default journald started for the run (none was running) and stopped after it"
-        fi
-        [ -d $SD_STORE ] || on_exit "rmdir $SD_STORE"
-        # systemd-coredump.socket (Accept=yes) stands in: each connection runs the service, wrapped
-        # to account for its resources like every other helper.
-        systemd-socket-activate --seqpacket --accept -l $SD_SOCKET "$T/w" svc $SD_COREDUMP > "$T/sa.log" 2>&1 &
-        sa_pid=$!
-        on_exit "kill $sa_pid; wait $sa_pid; rm -f $SD_SOCKET"
-        for _ in $(seq 100); do [ -S $SD_SOCKET ] && break; sleep 0.05; done
-        [ -S $SD_SOCKET ] || { echo "systemd-socket-activate did not listen on $SD_SOCKET: $(cat "$T/sa.log")" >&2; exit 1; }
-fi
+# ---- systemd-coredump: socket activation and the default journald (bench/lib.sh) --------------
+sd_coredump_start
 
 HANDLERS=(devnull copy ours)
 [ $SYSTEMD = 1 ] && HANDLERS+=(systemd)
